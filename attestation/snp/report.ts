@@ -70,7 +70,8 @@ export function parseReport(input: Uint8Array): SnpReport {
   if (version < MIN_VERSION || version > MAX_VERSION) {
     throw new AttestationError('ERR_SNP_REPORT_VERSION', `report VERSION is ${version}; this verifier knows versions ${MIN_VERSION} to ${MAX_VERSION}`);
   }
-  const slice = (off: number, len: number): Buffer => Buffer.from(raw.subarray(off, off + len));
+  // Fields are views of `raw`, the private copy; nothing outside this module writes to them.
+  const slice = (off: number, len: number): Buffer => raw.subarray(off, off + len);
   const policy = raw.readBigUInt64LE(OFF.policy);
   const platformInfo = raw.readBigUInt64LE(OFF.platformInfo);
   const keyInfo = raw.readUInt32LE(OFF.keyInfo);
