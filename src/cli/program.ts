@@ -13,6 +13,9 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    // Root options only before a subcommand: `sim report --version 3` must reach the subcommand, not print
+    // the CLI's version.
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   program
     .command('demo')

@@ -149,6 +149,8 @@ export function makeTestPki(product: Product = 'Milan'): TestPki {
 
 export interface CrlOptions {
   readonly issuerCN: string;
+  /** The exact issuer Name (e.g. taken from the ARK certificate); overrides `issuerCN`. */
+  readonly issuerName?: Name;
   readonly signerKey: KeyObject;
   readonly thisUpdate: Date;
   /** Null omits the field. */
@@ -172,7 +174,7 @@ export function makeCrl(o: CrlOptions): Buffer {
   const tbs = new TBSCertList({
     version: Version.v2,
     signature: algorithm,
-    issuer: amdName(o.issuerCN),
+    issuer: o.issuerName ?? amdName(o.issuerCN),
     thisUpdate: new Time(o.thisUpdate),
     ...(o.nextUpdate ? { nextUpdate: new Time(o.nextUpdate) } : {}),
     ...(revoked.length > 0 ? { revokedCertificates: revoked } : {}),
