@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
 import { registerSimCommands } from './commands/sim.js';
 import type { CliIo, CommandResult } from './io.js';
@@ -17,16 +18,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     // the CLI's version.
     .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  program
-    .command('demo')
-    .description('run the whole stack locally on the simulator (prints what is available so far)')
-    .option('--json', 'print machine-readable output')
-    .action((opts: { json?: boolean }) => {
-      const text = 'The one-command demo arrives with the enclave runner. Available now:\n  zt4ai sim report --out ./sim-evidence\n  zt4ai evidence verify --report ./sim-evidence/report.bin --certs ./sim-evidence/vcek.pem --sim-roots ./sim-evidence/roots.pem\n';
-      if (opts.json) io.stdout(`${JSON.stringify({ ok: true, demo: 'not-yet-available', hint: text })}\n`);
-      else io.stdout(text);
-      result.exitCode = 0;
-    });
+  registerDemoCommand(program, io, result);
   registerEvidenceCommands(program, io, result);
   registerSimCommands(program, io, result);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
