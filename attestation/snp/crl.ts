@@ -124,7 +124,8 @@ function decodeCrl(crlDer: Uint8Array): { crl: CertificateList; tbsDer: Buffer }
     throw invalid(`CRL is ${crlDer.length} bytes; expected 1..${MAX_CRL_BYTES}`);
   }
   const der = Buffer.from(crlDer);
-  if (derTotalLength(der) !== der.length) throw invalid('CRL is not a single DER SEQUENCE (truncated or trailing bytes)');
+  const problem = envelopeProblem(der);
+  if (problem) throw invalid(problem);
   let crl: CertificateList;
   try {
     crl = AsnConvert.parse(der, CertificateList, { berOptions: { maxDepth: 16, maxContentLength: MAX_CRL_BYTES } });
@@ -257,15 +258,44 @@ function commonName(name: Name): string | null {
 }
 
 /** Length of the outer TLV (tag + length octets + contents), or -1 if the header is not definite DER. */
-function derTotalLength(der: Buffer): number {
-  if (der.length < 2 || der[0] !== 0x30) return -1;
-  const first = der[1]!;
-  if (first < 0x80) return 2 + first;
-  const octets = first & 0x7f;
-  if (octets === 0 || octets > 4 || der.length < 2 + octets) return -1;
-  let len = 0;
-  for (let i = 0; i < octets; i++) len = len * 256 + der[2 + i]!;
-  return 2 + octets + len;
+/** One DER element's tag and extent at `at`, or null if its header is malformed or runs past the end. */
+function derElement(der: Buffer, at: number): { tag: number; start: number; content: number; end: number } | null {
+  if (at + 2 > der.length) return null;
+  const first = der[at + 1]!;
+  let content = at + 2;
+  let len = first;
+  if (first >= 0x80) {
+    const octets = first & 0x7f;
+    if (octets === 0 || octets > 4 || at + 2 + octets > der.length) return null;
+    len = 0;
+    for (let i = 0; i < octets; i++) len = len * 256 + der[at + 2 + i]!;
+    content += octets;
+  }
+  const end = content + len;
+  return end > der.length ? null : { tag: der[at]!, start: at, content, end };
+}
+
+/**
+ * The unsigned envelope must be exactly SEQUENCE { SEQUENCE tbs, SEQUENCE algorithm, BIT STRING signature }
+ * filling the input, with the outer algorithm byte-identical to the TBS's (RFC 5280 5.1.1.2) and no unused
+ * bits: the schema parser tolerates other tag classes there, and the signature cannot see these bytes.
+ * Returns why the envelope is refused, or null.
+ */
+function envelopeProblem(der: Buffer): string | null {
+  const outer = derElement(der, 0);
+  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return 'CRL is not one DER SEQUENCE (truncated or trailing bytes)';
+  const tbs = derElement(der, outer.content);
+  const alg = tbs?.tag === 0x30 ? derElement(der, tbs.end) : null;
+  const sig = alg?.tag === 0x30 ? derElement(der, alg.end) : null;
+  if (!tbs || !alg || !sig || sig.tag !== 0x03 || sig.end !== der.length || der[sig.content] !== 0) {
+    return 'CRL is not a DER CertificateList { TBSCertList, AlgorithmIdentifier, BIT STRING }';
+  }
+  let inner = derElement(der, tbs.content);
+  if (inner?.tag === 0x02) inner = derElement(der, inner.end); // optional version
+  if (!inner || !der.subarray(inner.start, inner.end).equals(der.subarray(alg.start, alg.end))) {
+    return 'CRL outer signatureAlgorithm differs from the signed one in the TBSCertList';
+  }
+  return null;
 }
 
 function invalid(message: string, cause?: unknown): AttestationError {

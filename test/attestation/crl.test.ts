@@ -232,3 +232,22 @@ describe('interoperability with another encoder (@peculiar/x509)', () => {
 function signPss(data: Buffer, hash: string, saltLength: number): Buffer {
   return sign(hash, data, { key: pki.arkKey.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
 }
+
+describe('verifyCrl: strict DER', () => {
+  it('every single-bit flip anywhere in a CRL is refused (fast-check once found [261, 0x80] in the unsigned envelope)', () => {
+    const der = crl({ revokedSerialsHex: ['010001'] });
+    for (let at = 0; at < der.length; at++) {
+      for (const xor of [0x80, 0x20, 0x01]) {
+        const bad = Buffer.from(der);
+        bad[at]! ^= xor;
+        let code: string;
+        try {
+          code = failure(bad).code;
+        } catch {
+          throw new Error(`byte ${at} ^ 0x${xor.toString(16)} was accepted`);
+        }
+        expect(['ERR_CRL_INVALID', 'ERR_CRL_STALE'], `byte ${at} ^ 0x${xor.toString(16)}`).toContain(code);
+      }
+    }
+  });
+});
