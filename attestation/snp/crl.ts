@@ -283,7 +283,7 @@ function derElement(der: Buffer, at: number): { tag: number; start: number; cont
  */
 function envelopeProblem(der: Buffer): string | null {
   const outer = derElement(der, 0);
-  if (!outer || outer.tag !== 0x30 || outer.end !== der.length) return 'CRL is not one DER SEQUENCE (truncated or trailing bytes)';
+  if (outer?.tag !== 0x30 || outer.end !== der.length) return 'CRL is not one DER SEQUENCE (truncated or trailing bytes)';
   const tbs = derElement(der, outer.content);
   const alg = tbs?.tag === 0x30 ? derElement(der, tbs.end) : null;
   const sig = alg?.tag === 0x30 ? derElement(der, alg.end) : null;
