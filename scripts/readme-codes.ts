@@ -1,16 +1,29 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ATTESTATION_ERROR_CODES } from '../attestation/errors.js';
+import { POLICY_ERROR_CODES } from '../attestation/policy/errors.js';
 
-/** Regenerates the error-code table in README.md from the catalogue: `npx tsx scripts/readme-codes.ts`. */
-export function errorCodeTable(): string {
-  const rows = Object.entries(ATTESTATION_ERROR_CODES).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`);
+/** Each README code table, by its marker name, generated from the catalogue that owns the codes. */
+const CATALOGUES: Record<string, Record<string, string>> = {
+  'error-codes': ATTESTATION_ERROR_CODES,
+  'policy-codes': POLICY_ERROR_CODES,
+};
+
+function table(catalogue: Record<string, string>): string {
+  const rows = Object.entries(catalogue).map(([code, meaning]) => `| \`${code}\` | ${meaning.replaceAll('|', '\\|')} |`);
   return ['| code | meaning |', '|---|---|', ...rows].join('\n');
 }
 
-export function withCodeTable(readme: string): string {
-  return readme.replace(/(<!-- error-codes:start -->)[\s\S]*?(<!-- error-codes:end -->)/, `$1\n${errorCodeTable()}\n$2`);
+/** The README with every code table regenerated: `npx tsx scripts/readme-codes.ts`. */
+export function withCodeTables(readme: string): string {
+  let out = readme;
+  for (const [name, catalogue] of Object.entries(CATALOGUES)) {
+    const re = new RegExp(`(<!-- ${name}:start -->)[\\s\\S]*?(<!-- ${name}:end -->)`);
+    if (!re.test(out)) throw new Error(`README.md lacks the <!-- ${name}:start/end --> markers`);
+    out = out.replace(re, `$1\n${table(catalogue)}\n$2`);
+  }
+  return out;
 }
 
 if (process.argv[1]?.endsWith('readme-codes.ts')) {
-  writeFileSync('README.md', withCodeTable(readFileSync('README.md', 'utf8')));
+  writeFileSync('README.md', withCodeTables(readFileSync('README.md', 'utf8')));
 }

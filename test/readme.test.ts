@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { withCodeTable } from '../scripts/readme-codes.js';
+import { withCodeTables } from '../scripts/readme-codes.js';
 import { REPO_ROOT } from './helpers/shared.js';
 
 describe('README', () => {
@@ -10,7 +10,7 @@ describe('README', () => {
     expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('npm test');
   });
-  it('lists every error code exactly as the catalogue says (regenerate with npx tsx scripts/readme-codes.ts)', () => {
-    expect(readme).toBe(withCodeTable(readme));
+  it('lists every error code exactly as the catalogues say (regenerate with npx tsx scripts/readme-codes.ts)', () => {
+    expect(readme).toBe(withCodeTables(readme));
   });
 });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
+import { registerPolicyCommands } from './commands/policy.js';
 import { registerSimCommands } from './commands/sim.js';
 import type { CliIo, CommandResult } from './io.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
   registerDemoCommand(program, io, result);
   registerEvidenceCommands(program, io, result);
   registerSimCommands(program, io, result);
+  registerPolicyCommands(program, io, result);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -6,10 +5,9 @@ import { AttestationError } from '../../../attestation/errors.js';
 import { KdsClient } from '../../../attestation/kds/client.js';
 import { type ParsedCertificate, loadCertificates } from '../../../attestation/snp/certificate.js';
 import { completeEndorsements } from '../../../attestation/snp/endorsements.js';
-import { parseProduct } from '../../../attestation/snp/product.js';
-import { type TrustStore, amdTrustStore, trustAnchorsFromPem } from '../../../attestation/snp/trust.js';
 import { verifySnpReport } from '../../../attestation/snp/verify.js';
-import { type CliIo, type CommandResult, EXIT, UsageError } from '../io.js';
+import { buildTrust, parseNow, parseProductFlag, readInput } from '../inputs.js';
+import { type CliIo, type CommandResult, EXIT } from '../io.js';
 import { printVerdict } from './evidence-output.js';
 
 interface VerifyFlags {
@@ -88,39 +86,6 @@ async function verifyCommand(flags: VerifyFlags, io: CliIo): Promise<0 | 1 | 2> 
   });
   printVerdict(io, flags, verdict);
   return verdict.ok ? EXIT.ok : EXIT.negative;
-}
-
-function parseNow(value: string | undefined): Date {
-  if (value === undefined) return new Date();
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw new UsageError('ERR_USAGE', `--now "${value}" is not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)`);
-  return d;
-}
-
-function parseProductFlag(value: string) {
-  try {
-    return parseProduct(value);
-  } catch (e) {
-    throw new UsageError('ERR_USAGE', `--product: ${(e as Error).message}`);
-  }
-}
-
-async function readInput(io: CliIo, file: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(resolve(io.cwd, file));
-  } catch (cause) {
-    throw new UsageError('ERR_IO', `cannot read ${what} file "${file}": ${(cause as NodeJS.ErrnoException).code ?? 'error'}`, { cause });
-  }
-}
-
-async function buildTrust(io: CliIo, simRoots: string | undefined): Promise<TrustStore> {
-  if (!simRoots) return amdTrustStore();
-  const pem = (await readInput(io, simRoots, 'simulated roots')).toString('utf8');
-  try {
-    return [...amdTrustStore(), ...trustAnchorsFromPem(pem, { simulated: true })];
-  } catch (e) {
-    throw new UsageError('ERR_USAGE', `--sim-roots: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {
