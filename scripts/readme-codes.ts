@@ -1,16 +1,25 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ATTESTATION_ERROR_CODES } from '../attestation/errors.js';
 import { POLICY_ERROR_CODES } from '../attestation/policy/errors.js';
+import { KRS_ERROR_CODES } from '../src/krs/errors.js';
 
 /** Each README code table, by its marker name, generated from the catalogue that owns the codes. */
-const CATALOGUES: Record<string, Record<string, string>> = {
+type Entry = string | { readonly status: number; readonly message: string };
+const CATALOGUES: Record<string, Record<string, Entry>> = {
   'error-codes': ATTESTATION_ERROR_CODES,
   'policy-codes': POLICY_ERROR_CODES,
+  'krs-codes': KRS_ERROR_CODES,
 };
 
-function table(catalogue: Record<string, string>): string {
-  const rows = Object.entries(catalogue).map(([code, meaning]) => `| \`${code}\` | ${meaning.replaceAll('|', '\\|')} |`);
-  return ['| code | meaning |', '|---|---|', ...rows].join('\n');
+const cell = (text: string): string => text.replaceAll('|', '\\|');
+
+function table(catalogue: Record<string, Entry>): string {
+  const withStatus = Object.values(catalogue).some((e) => typeof e !== 'string');
+  const rows = Object.entries(catalogue).map(([code, e]) =>
+    typeof e === 'string' ? `| \`${code}\` | ${cell(e)} |` : `| \`${code}\` | ${e.status} | ${cell(e.message)} |`,
+  );
+  const head = withStatus ? ['| code | HTTP | meaning |', '|---|---|---|'] : ['| code | meaning |', '|---|---|'];
+  return [...head, ...rows].join('\n');
 }
 
 /** The README with every code table regenerated: `npx tsx scripts/readme-codes.ts`. */

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
+import { registerKrsCommands } from './commands/krs.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerSimCommands } from './commands/sim.js';
 import type { CliIo, CommandResult } from './io.js';
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
   registerEvidenceCommands(program, io, result);
   registerSimCommands(program, io, result);
   registerPolicyCommands(program, io, result);
+  registerKrsCommands(program, io, result);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

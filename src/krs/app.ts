@@ -1,0 +1,120 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
+import type { TrustStore } from '../../attestation/snp/trust.js';
+import { AttestService } from './attest-service.js';
+import { BASE64URL_PATTERN } from './base64url.js';
+import type { KrsConfig } from './config.js';
+import { KrsError } from './errors.js';
+import { toKrsError } from './http-errors.js';
+import { createLogger } from './logging.js';
+import { type KrsMetrics, createMetrics } from './metrics.js';
+import type { ChallengeService } from './nonce.js';
+import { noteRequest, requestNote } from './request-notes.js';
+import { attestRoutes } from './routes/attest.js';
+import { challengeRoutes } from './routes/challenge.js';
+import { operationsRoutes } from './routes/health.js';
+import { metadataRoutes } from './routes/metadata.js';
+import { cloudErrorSchema } from './routes/schemas.js';
+import type { SigningKeyStore } from './signing-keys.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route makes attestation decisions: count them in krs_attestation_decisions_total. */
+    krsDecision?: boolean;
+  }
+}
+
+/** Everything the app needs, built by the composition root (compose.ts) or by a test. */
+export interface KrsAppDeps {
+  readonly config: KrsConfig;
+  readonly signingKeys: SigningKeyStore;
+  readonly challenges: ChallengeService;
+  /** Trusted anchors: AMD's, plus simulated ones only when config.trustSimulator is on. */
+  readonly trust: TrustStore;
+  /** Untrusted simulated anchors, for the ERR_SIMULATED_NOT_TRUSTED diagnosis only. */
+  readonly simulatedAnchors?: TrustStore;
+  /** AMD KDS (or a cache/fake) for evidence without a VCEK; only when config.kds.enabled. */
+  readonly endorsements?: EndorsementFetcher;
+  /** The token issuer; a function when it is known only after listen (port 0). */
+  readonly issuer: string | (() => string);
+  /** Verification and token time; tests pin it. */
+  readonly clock?: () => Date;
+  /** Default: a silent logger. */
+  readonly logger?: Logger;
+  /** PEM certificate and key: the app then speaks HTTPS when a server listens on it. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
+  /** Default: a fresh registry per app. */
+  readonly metrics?: KrsMetrics;
+}
+
+/** The KRS attestation app: routes, schemas, error catalogue, metrics, logs. It never listens by itself. */
+export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const issuer = typeof deps.issuer === 'string' ? () => deps.issuer as string : deps.issuer;
+  const metrics = deps.metrics ?? createMetrics();
+  const app = fastify({
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+    loggerInstance: deps.logger ?? createLogger({ level: 'silent' }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false, formats: { base64url: BASE64URL_PATTERN } } },
+    // fastify types its instance by server kind (http or https); nothing here depends on which.
+  } as Parameters<typeof fastify>[0]) as unknown as FastifyInstance;
+  // Only JSON bodies: anything else is a 415, not a string the schema then rejects with a vaguer error.
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(cloudErrorSchema);
+  installObservability(app, metrics);
+  app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(new KrsError('ERR_NOT_FOUND', `no ${request.method} route here`), request, reply));
+  await app.register(swagger, {
+    openapi: { info: { title: 'zt4ai key-release service: attestation', version: '0.1.0', description: 'MAA-compatible SEV-SNP attestation' } },
+  });
+  if (config.rateLimit) await app.register(rateLimit, { global: false, errorResponseBuilder: () => new KrsError('ERR_RATE_LIMITED') });
+  const limit = config.rateLimit ? { max: config.rateLimit.max, timeWindow: config.rateLimit.timeWindowSeconds * 1000 } : null;
+  const service = new AttestService({
+    trust: deps.trust,
+    ...(deps.simulatedAnchors ? { simulatedAnchors: deps.simulatedAnchors } : {}),
+    ...(deps.endorsements ? { endorsements: deps.endorsements } : {}),
+    challenges: deps.challenges,
+    signingKeys: deps.signingKeys,
+    issuer,
+    tokenLifetimeSeconds: config.tokenLifetimeSeconds,
+    requireFreshness: config.requireFreshness,
+    clock,
+  });
+  await app.register(attestRoutes, { service, rateLimit: limit });
+  await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
+  await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });
+  await app.register(operationsRoutes, { metrics });
+  return app;
+}
+
+function sendError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const krs = toKrsError(error);
+  noteRequest(request, { outcome: 'rejected', code: krs.code, detailCodes: krs.details.map((d) => d.code) });
+  if (krs.code === 'ERR_INTERNAL') request.log.error({ err: error }, 'internal error');
+  return reply.code(krs.statusCode).header('cache-control', 'no-store').send(krs.toBody());
+}
+
+/** One summary log line and the HTTP metrics per request, from the route template (bounded label values). */
+function installObservability(app: FastifyInstance, metrics: KrsMetrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    const status = reply.statusCode;
+    const seconds = reply.elapsedTime / 1000;
+    metrics.httpRequests.inc({ route, method, status: String(status) });
+    metrics.httpDuration.observe({ route, method }, seconds);
+    const note = requestNote(request);
+    if (request.routeOptions.config?.krsDecision) {
+      metrics.decisions.inc(status === 200 ? { outcome: 'issued', reason: 'ok' } : { outcome: 'rejected', reason: note.code ?? `HTTP_${status}` });
+    }
+    request.log.info({ method, route, status, latencyMs: Math.round(seconds * 1000 * 10) / 10, ...note }, 'request');
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The KRS error catalogue: every failure the service answers with has a stable code, one HTTP status and a
+ * default message. Bodies follow MAA's CloudError shape, `{"error":{"code","message","details"?}}`, where
+ * `details` lists every failed check as `{code, message}`. Messages never carry evidence, nonces or tokens.
+ *
+ * Status policy: the request cannot be read (400, 413, 415); the evidence is read but the service refuses to
+ * attest it (403: not genuine, not bound to the data, not fresh, or from the simulator this instance does not
+ * trust; the code says which). 401 is kept for what RFC 7235 means by it, a missing or bad administrator
+ * credential with a WWW-Authenticate challenge. Too many requests (429); dependency trouble (502/503).
+ */
+export const KRS_ERROR_CODES = {
+  ERR_INVALID_REQUEST: { status: 400, message: 'the request does not match the schema of this endpoint' },
+  ERR_MALFORMED_JSON: { status: 400, message: 'the request body is not valid JSON' },
+  ERR_API_VERSION_UNSUPPORTED: { status: 400, message: 'the api-version query parameter is missing or not one of 2020-10-01, 2022-08-01, 2025-06-01' },
+  ERR_INVALID_BASE64URL: { status: 400, message: 'a field that must be base64url (RFC 4648 §5, padded or not) is not' },
+  ERR_INVALID_REPORT_JSON: { status: 400, message: 'report must be base64url of a JSON object {SnpReport, VcekCertChain?, Endorsements?}' },
+  ERR_INVALID_RUNTIME_DATA: { status: 400, message: 'runtimeData with dataType JSON must be a UTF-8 JSON object' },
+  ERR_INVALID_INIT_TIME_DATA: { status: 400, message: 'initTimeData with dataType JSON must be a UTF-8 JSON object' },
+  ERR_INVALID_CERT_CHAIN: { status: 400, message: 'VcekCertChain must be base64url of PEM certificates (VCEK, then ASK and ARK)' },
+  ERR_BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than this service accepts' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'send the request body as application/json' },
+  ERR_EVIDENCE_REJECTED: { status: 403, message: 'the SEV-SNP evidence did not verify; see details for every failed check' },
+  ERR_RUNTIME_DATA_NOT_BOUND: { status: 403, message: 'REPORT_DATA does not commit to runtimeData (SHA-256 in bytes 0..32, zeros in 32..64)' },
+  ERR_INIT_TIME_DATA_NOT_BOUND: { status: 403, message: 'HOST_DATA is not the SHA-256 of initTimeData' },
+  ERR_NONCE_INVALID: { status: 403, message: 'the nonce in runtimeData was not issued by this service (malformed or forged)' },
+  ERR_NONCE_EXPIRED: { status: 403, message: 'the nonce in runtimeData has expired; get a new one from POST /attest/challenge' },
+  ERR_NONCE_REPLAYED: { status: 403, message: 'the nonce in runtimeData was already used; get a new one from POST /attest/challenge' },
+  ERR_NONCE_REQUIRED: { status: 403, message: 'this service requires fresh evidence: put a nonce from POST /attest/challenge in runtimeData' },
+  ERR_SIMULATED_NOT_TRUSTED: { status: 403, message: 'the evidence chains to the SIMULATED AMD root, which this service does not trust' },
+  ERR_ATTESTATION_TYPE_UNSUPPORTED: { status: 404, message: 'this service attests SevSnpVm only' },
+  ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  ERR_RATE_LIMITED: { status: 429, message: 'too many requests; retry later' },
+  ERR_ENDORSEMENT_UNAVAILABLE: { status: 502, message: 'the VCEK had to be fetched from AMD KDS and could not be' },
+  ERR_OVERLOADED: { status: 503, message: 'the service is overloaded; retry later' },
+  ERR_INTERNAL: { status: 500, message: 'internal error' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type KrsErrorCode = keyof typeof KRS_ERROR_CODES;
+
+/** One failed check inside an error response. */
+export interface KrsErrorDetail {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The CloudError body every error response carries. */
+export interface CloudErrorBody {
+  error: { code: KrsErrorCode; message: string; details?: KrsErrorDetail[] };
+}
+
+/** A failure with a stable code; `statusCode` is what fastify and the error handler answer with. */
+export class KrsError extends Error {
+  override readonly name = 'KrsError';
+  readonly code: KrsErrorCode;
+  readonly statusCode: number;
+  readonly details: readonly KrsErrorDetail[];
+
+  constructor(code: KrsErrorCode, message?: string, options: { details?: readonly KrsErrorDetail[]; cause?: unknown } = {}) {
+    super(message ?? KRS_ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.statusCode = KRS_ERROR_CODES[code].status;
+    this.details = options.details ?? [];
+  }
+
+  toBody(): CloudErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details.length ? { details: [...this.details] } : {}) } };
+  }
+}
+
+export function isKrsError(e: unknown): e is KrsError {
+  return e instanceof KrsError;
+}
+
+/** Failures at start-up (configuration, data directory): the CLI turns them into exit 2 with the message. */
+export class KrsStartupError extends Error {
+  override readonly name = 'KrsStartupError';
+  readonly code: 'ERR_CONFIG' | 'ERR_DATA_DIR' | 'ERR_SIGNING_KEYS' | 'ERR_NONCE_KEY' | 'ERR_TLS';
+  constructor(code: KrsStartupError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
