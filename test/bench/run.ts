@@ -1,5 +1,6 @@
+import { benchAttest } from './attest.bench.js';
 import { benchSnpVerify } from './snp-verify.bench.js';
 
 /** `npm run bench`: every figure is a ratio to a limit measured in the same run on the same machine. */
-const results = [await benchSnpVerify()];
+const results = [await benchSnpVerify(), await benchAttest()];
 console.log(results.every(Boolean) ? 'bench: all goals met' : 'bench: some figures are below their goal');
