@@ -6,6 +6,7 @@ import { type TrustStore, amdTrustStore, trustAnchorsFromPem } from '../../../at
 import { type SnpVerdict, verifySnpReport } from '../../../attestation/snp/verify.js';
 import { SimulatedFirmware, createSimulatedRoots, simulatedRootsPem } from '../../../simulator/index.js';
 import { type CliIo, type CommandResult, EXIT, printJson } from '../io.js';
+import { runKrsDemo } from './demo-krs.js';
 
 interface DemoStep {
   readonly step: string;
@@ -16,7 +17,8 @@ interface DemoStep {
 
 /**
  * `zt4ai demo`: the Zero Trust story on the simulator, in one command. Grows with the stack; today it shows
- * evidence verification accepting a genuine (simulated) TEE and refusing everything else, with reasons.
+ * evidence verification and the attestation service accepting a genuine (simulated) TEE and refusing everything
+ * else, with reasons.
  */
 export function registerDemoCommand(program: Command, io: CliIo, result: CommandResult): void {
   program
@@ -63,6 +65,7 @@ async function runDemo(say: (line: string) => void): Promise<DemoStep[]> {
   say('6. A guest launched with debugging allowed (the host could read its memory):');
   const debug = new SimulatedFirmware({ root: roots.Genoa, guest: { policy: 0xb0000n } }).getExtendedReport(reportData);
   run('debuggable guest (a release policy must refuse it)', 'accepted', verifySnpReport(debug.report, { certificates: [debug.endorsement, debug.intermediate, debug.ark].map(parseCertificate), trust: simTrust }));
-  say('\nKey release, sealed models, the enclave runner and the guardians join this demo as they land (see README).');
+  steps.push(...(await runKrsDemo(roots, say)));
+  say('\nKey storage and release, sealed models, the enclave runner and the guardians join this demo as they land (see README).');
   return steps;
 }
