@@ -1,3 +1,7 @@
 #!/usr/bin/env node
-// The CLI is written in TypeScript and compiled to dist/ by `npm install` (the prepare script).
-import '../dist/src/cli/main.js';
+// The process entry: it composes the CLI of src/ with the enclave runner's commands, because those two trees
+// never import each other. The TypeScript is compiled to dist/ by `npm install` (the prepare script).
+import { runnerCommands } from '../dist/enclave-runner/cli.js';
+import { main } from '../dist/src/cli/main.js';
+
+process.exitCode = await main(runnerCommands);

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ATTESTATION_ERROR_CODES } from '../attestation/errors.js';
 import { POLICY_ERROR_CODES } from '../attestation/policy/errors.js';
+import { KEY_ERROR_CODES } from '../keys/errors.js';
 import { KEYSTORE_ERROR_CODES } from '../keys/keystore/errors.js';
 import { KRS_ERROR_CODES } from '../src/krs/errors.js';
 
@@ -11,6 +12,7 @@ const CATALOGUES: Record<string, Record<string, Entry>> = {
   'policy-codes': POLICY_ERROR_CODES,
   'krs-codes': KRS_ERROR_CODES,
   'keystore-codes': KEYSTORE_ERROR_CODES,
+  'model-codes': KEY_ERROR_CODES,
 };
 
 const cell = (text: string): string => text.replaceAll('|', '\\|');

@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 
 /** Where a command writes. Tests pass buffers; the real CLI passes process streams. */
 export interface CliIo {
@@ -27,6 +27,12 @@ export class UsageError extends Error {
 export interface CommandResult {
   exitCode: ExitCode;
 }
+
+/**
+ * Adds commands from outside src/ (the enclave runner's), typed structurally so that neither tree imports the
+ * other: the process entry composes them (bin/zt4ai.js).
+ */
+export type CommandRegistrar = (program: Command, io: CliIo, result: CommandResult) => void;
 
 export function isCommanderError(e: unknown): e is CommanderError {
   return e instanceof CommanderError;

@@ -1,10 +1,10 @@
-import { type CliIo, type CommandResult, EXIT, type ExitCode, UsageError, isCommanderError } from './io.js';
+import { type CliIo, type CommandRegistrar, type CommandResult, EXIT, type ExitCode, UsageError, isCommanderError } from './io.js';
 import { buildProgram } from './program.js';
 
 /** Runs the CLI in-process and returns its exit code; never calls process.exit (tests rely on that). */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+export async function runCli(argv: readonly string[], io: CliIo, extra: readonly CommandRegistrar[] = []): Promise<ExitCode> {
   const result: CommandResult = { exitCode: EXIT.ok };
-  const program = buildProgram(io, result);
+  const program = buildProgram(io, result, extra);
   try {
     await program.parseAsync(['node', 'zt4ai', ...argv]);
     return result.exitCode;

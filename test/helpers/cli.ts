@@ -1,3 +1,4 @@
+import { runnerCommands } from '../../enclave-runner/cli.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run.js';
 
@@ -8,7 +9,7 @@ export interface CliRun {
   json: () => Record<string, unknown>;
 }
 
-/** Runs the CLI in-process with captured output. */
+/** Runs the CLI in-process with captured output, composed as bin/zt4ai.js composes it. */
 export async function cli(args: string[], overrides: Partial<CliIo> = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -23,6 +24,6 @@ export async function cli(args: string[], overrides: Partial<CliIo> = {}): Promi
     env: { ...process.env },
     cwd: process.cwd(),
     ...overrides,
-  });
+  }, runnerCommands);
   return { code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown> };
 }

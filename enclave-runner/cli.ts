@@ -1,0 +1,7 @@
+import { registerGuardCommands } from './guardians/cli.js';
+
+/**
+ * The runner's CLI commands. src/cli and enclave-runner never import each other, so the process entry
+ * (bin/zt4ai.js), which sits outside both, hands these to src/cli's runCli; tests do the same.
+ */
+export const runnerCommands = [registerGuardCommands] as const;
