@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerEvidenceCommands } from './commands/evidence.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerKrsCommands } from './commands/krs.js';
 import { registerModelCommands } from './commands/model.js';
 import { registerPolicyCommands } from './commands/policy.js';
@@ -26,6 +28,8 @@ export function buildProgram(io: CliIo, result: CommandResult, extra: readonly C
   registerSimCommands(program, io, result);
   registerPolicyCommands(program, io, result);
   registerKrsCommands(program, io, result);
+  registerKeysCommands(program, io, result);
+  registerAuditCommands(program, io, result);
   registerModelCommands(program, io, result);
   for (const register of extra) register(program, io, result);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

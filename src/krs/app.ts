@@ -4,11 +4,15 @@ import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
-import { AttestService } from './attest-service.js';
+import { AttestService, type AttestServiceDeps } from './attest-service.js';
+import { AuditWriter } from './audit-writer.js';
+import { AuditedAttestService } from './audited-attest.js';
 import { BASE64URL_PATTERN } from './base64url.js';
 import type { KrsConfig } from './config.js';
 import { KrsError } from './errors.js';
 import { toKrsError } from './http-errors.js';
+import { registerKeyRelease } from './key-release-app.js';
+import type { KeyReleaseDeps } from './key-release-compose.js';
 import { createLogger } from './logging.js';
 import { type KrsMetrics, createMetrics } from './metrics.js';
 import type { ChallengeService } from './nonce.js';
@@ -48,17 +52,23 @@ export interface KrsAppDeps {
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   /** Default: a fresh registry per app. */
   readonly metrics?: KrsMetrics;
+  /** Keystore, audit log, release signer, administrator credentials: the key, release and audit APIs. */
+  readonly keyRelease?: KeyReleaseDeps;
 }
 
-/** The KRS attestation app: routes, schemas, error catalogue, metrics, logs. It never listens by itself. */
+/**
+ * The KRS app: attestation, and with `keyRelease` the key API, release and audit API; routes, schemas, error
+ * catalogue, metrics, logs. It never listens by itself; closing it closes the keystore.
+ */
 export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const clock = deps.clock ?? (() => new Date());
   const issuer = typeof deps.issuer === 'string' ? () => deps.issuer as string : deps.issuer;
   const metrics = deps.metrics ?? createMetrics();
+  const logger = deps.logger ?? createLogger({ level: 'silent' });
   const app = fastify({
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
-    loggerInstance: deps.logger ?? createLogger({ level: 'silent' }),
+    loggerInstance: logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     onProtoPoisoning: 'error',
@@ -73,11 +83,11 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new KrsError('ERR_NOT_FOUND', `no ${request.method} route here`), request, reply));
   await app.register(swagger, {
-    openapi: { info: { title: 'zt4ai key-release service: attestation', version: '0.1.0', description: 'MAA-compatible SEV-SNP attestation' } },
+    openapi: { info: { title: 'zt4ai key-release service', version: '0.1.0', description: "MAA-compatible SEV-SNP attestation; Key Vault-compatible keys, Secure Key Release and an audit API" } },
   });
   if (config.rateLimit) await app.register(rateLimit, { global: false, errorResponseBuilder: () => new KrsError('ERR_RATE_LIMITED') });
   const limit = config.rateLimit ? { max: config.rateLimit.max, timeWindow: config.rateLimit.timeWindowSeconds * 1000 } : null;
-  const service = new AttestService({
+  const attestDeps: AttestServiceDeps = {
     trust: deps.trust,
     ...(deps.simulatedAnchors ? { simulatedAnchors: deps.simulatedAnchors } : {}),
     ...(deps.endorsements ? { endorsements: deps.endorsements } : {}),
@@ -87,11 +97,17 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
     tokenLifetimeSeconds: config.tokenLifetimeSeconds,
     requireFreshness: config.requireFreshness,
     clock,
-  });
+  };
+  const audit = deps.keyRelease ? new AuditWriter(deps.keyRelease.store.audit, clock) : null;
+  const service = audit ? new AuditedAttestService(attestDeps, audit, logger) : new AttestService(attestDeps);
   await app.register(attestRoutes, { service, rateLimit: limit });
   await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
   await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });
   await app.register(operationsRoutes, { metrics });
+  if (deps.keyRelease && audit) {
+    const keyRelease = { deps: deps.keyRelease, config, audit, signingKeys: deps.signingKeys, issuer, clock, metrics, logger, rateLimit: limit };
+    await registerKeyRelease(app, keyRelease);
+  }
   return app;
 }
 

@@ -7,6 +7,7 @@ import type { KrsAppDeps } from './app.js';
 import type { KrsConfig } from './config.js';
 import { ensureDataDir } from './data-dir.js';
 import { KrsStartupError } from './errors.js';
+import { composeKeyRelease } from './key-release-compose.js';
 import { ChallengeService, loadNonceKey } from './nonce.js';
 import { SigningKeyStore } from './signing-keys.js';
 
@@ -21,8 +22,9 @@ export interface KrsCompositionExtras {
 }
 
 /**
- * The composition root: opens the data directory (signing keys, nonce key), builds the trust store and the
- * optional KDS client, and reads the TLS files. Every failure is a KrsStartupError with an actionable message.
+ * The composition root: opens the data directory (signing keys, nonce key, keystore and audit log, KEK,
+ * release signer, checkpoint key), builds the trust store and the optional KDS client, reads the TLS and
+ * administrator files. Every failure is a KrsStartupError with an actionable message.
  */
 export async function composeKrs(config: KrsConfig, extras: KrsCompositionExtras = {}): Promise<Omit<KrsAppDeps, 'issuer'>> {
   const clock = extras.clock ?? (() => new Date());
@@ -36,6 +38,8 @@ export async function composeKrs(config: KrsConfig, extras: KrsCompositionExtras
   }
   const endorsements = config.kds.enabled ? (extras.endorsements ?? new KdsClient({ baseUrl: config.kds.baseUrl, ...(config.kds.cacheDir ? { cacheDir: config.kds.cacheDir } : {}) })) : undefined;
   const https = config.tls ? await readTls(config.tls) : undefined;
+  // Last: it opens the store, which nothing after it could close on failure.
+  const keyRelease = await composeKeyRelease(config, { ...(extras.logger ? { logger: extras.logger } : {}), clock });
   return {
     config,
     signingKeys,
@@ -46,6 +50,7 @@ export async function composeKrs(config: KrsConfig, extras: KrsCompositionExtras
     clock,
     ...(extras.logger ? { logger: extras.logger } : {}),
     ...(https ? { https } : {}),
+    keyRelease,
   };
 }
 

@@ -1,18 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { KEY_RELEASE_DEFAULTS, type KeyReleaseConfig, resolveKeyReleaseConfig } from './config-keys.js';
+import { bad, bool, integer, oneOf, optionalPath, text } from './config-values.js';
 import { KrsStartupError } from './errors.js';
 
 /** api-versions accepted on POST /attest/SevSnpVm (azure-protocols.md §1.1). */
 export const API_VERSIONS = ['2020-10-01', '2022-08-01', '2025-06-01'] as const;
 
 /** The validated settings of one KRS instance. Every field has a default except where noted. */
-export interface KrsConfig {
+export interface KrsConfig extends KeyReleaseConfig {
   /** Default 127.0.0.1:8443; port 0 picks a free port. */
   readonly listen: { readonly host: string; readonly port: number };
   /** Token `iss` and base of `jku`/`jwks_uri`, no trailing slash. Null: derived from the listen URL. */
   readonly issuer: string | null;
-  /** Signing keys and the nonce key live here. Default ./.zt4ai/krs. */
+  /** Signing keys, the nonce key, the keystore and audit log, the release signer live here. Default ./.zt4ai/krs. */
   readonly dataDir: string;
   /** Without TLS the service refuses to listen on anything but loopback. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
@@ -49,7 +51,6 @@ export type KrsConfigInput = { readonly [K in keyof KrsConfig]?: unknown };
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KEY_BITS = [2048, 3072, 4096] as const;
 
-const bad = (message: string): KrsStartupError => new KrsStartupError('ERR_CONFIG', message);
 
 /** Validates and completes a configuration. Throws KrsStartupError(ERR_CONFIG) naming the bad setting. */
 export function resolveKrsConfig(input: KrsConfigInput, baseDir: string = process.cwd()): KrsConfig {
@@ -75,6 +76,7 @@ export function resolveKrsConfig(input: KrsConfigInput, baseDir: string = proces
     rateLimit: rateLimitSetting(input.rateLimit),
     kds: kdsSetting(input.kds, baseDir),
     logLevel: oneOf(input.logLevel, 'logLevel', LOG_LEVELS) ?? 'info',
+    ...resolveKeyReleaseConfig(input, baseDir),
   };
   if (!config.tls && !isLoopback(config.listen.host)) {
     throw bad(`refusing to serve plain HTTP on ${config.listen.host}: tokens and nonces would cross the network in clear. Listen on 127.0.0.1 (or ::1), or give a TLS certificate and key`);
@@ -100,6 +102,7 @@ const DEFAULTS = {
   rateLimit: null,
   kds: null,
   logLevel: 'info',
+  ...KEY_RELEASE_DEFAULTS,
 } as const satisfies Record<keyof KrsConfig, unknown>;
 
 /** Reads a JSON config file; relative paths inside it are relative to the file. */
@@ -188,35 +191,4 @@ function nonceKeySetting(value: unknown): string | null {
     throw bad('nonceKey must be base64 of at least 32 random bytes (e.g. `openssl rand -base64 32`)');
   }
   return value;
-}
-
-function integer(value: unknown, name: string, min: number, max: number): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) throw bad(`${name} must be an integer in ${min}..${max}`);
-  return n;
-}
-
-function bool(value: unknown, name: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw bad(`${name} must be true or false`);
-  return value;
-}
-
-function text(value: unknown, name: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value === '') throw bad(`${name} must be a non-empty string`);
-  return value;
-}
-
-function optionalPath(value: unknown, name: string, baseDir: string): string | null {
-  const t = text(value, name);
-  return t === undefined ? null : resolve(baseDir, t);
-}
-
-function oneOf<T extends string | number>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined || value === null) return undefined;
-  const v = typeof value === 'string' && typeof allowed[0] === 'number' ? Number(value) : value;
-  if (!(allowed as readonly unknown[]).includes(v)) throw bad(`${name} must be one of ${allowed.join(', ')}`);
-  return v as T;
 }

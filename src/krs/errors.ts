@@ -7,6 +7,8 @@
  * attest it (403: not genuine, not bound to the data, not fresh, or from the simulator this instance does not
  * trust; the code says which). 401 is kept for what RFC 7235 means by it, a missing or bad administrator
  * credential with a WWW-Authenticate challenge. Too many requests (429); dependency trouble (502/503).
+ * The key, release and audit APIs answer these codes in Key Vault's error shape (key-vault-reply.ts); every
+ * refused release is a 403 with Key Vault's message, and the reason's code here.
  */
 export const KRS_ERROR_CODES = {
   ERR_INVALID_REQUEST: { status: 400, message: 'the request does not match the schema of this endpoint' },
@@ -29,8 +31,26 @@ export const KRS_ERROR_CODES = {
   ERR_SIMULATED_NOT_TRUSTED: { status: 403, message: 'the evidence chains to the SIMULATED AMD root, which this service does not trust' },
   ERR_ATTESTATION_TYPE_UNSUPPORTED: { status: 404, message: 'this service attests SevSnpVm only' },
   ERR_NOT_FOUND: { status: 404, message: 'no such endpoint' },
+  ERR_KEYS_API_VERSION: { status: 400, message: 'the api-version query parameter of the key API is missing or not one of 7.3, 7.4, 7.5, 7.6, 2025-07-01' },
+  ERR_KEY_FEATURE_UNSUPPORTED: { status: 400, message: 'a Key Vault feature this KRS does not implement (tags, nbf/exp, changing key_ops, public_exponent other than 65537)' },
+  ERR_POLICY_VERSIONLESS: { status: 400, message: 'a release policy can only be set on the versionless key (Key Vault AKV.SKR.1016)' },
+  ERR_AUDIT_QUERY: { status: 400, message: 'audit query: key is a key name, since/until are ISO 8601 times, limit and last are 1-1000, after is a sequence number' },
+  ERR_AUTH_MISSING: { status: 401, message: 'Request is missing a Bearer or PoP token.' },
+  ERR_AUTH_INVALID: { status: 401, message: 'the bearer token is neither the administrator token nor a valid token of the configured issuer and audience' },
+  ERR_AUTH_ROLE: { status: 403, message: 'the caller lacks the role this operation needs (keys.admin, keys.release or audit.read)' },
+  ERR_TARGET_MALFORMED: { status: 403, message: 'the release target is not a signed JWT with iss and exp' },
+  ERR_TARGET_UNTRUSTED_ISSUER: { status: 403, message: 'the release target was issued neither by this KRS nor by a configured trusted issuer' },
+  ERR_TARGET_SIGNATURE: { status: 403, message: "the release target's signature does not verify with its issuer's published keys" },
+  ERR_TARGET_EXPIRED: { status: 403, message: 'the release target has expired' },
+  ERR_TARGET_NOT_YET_VALID: { status: 403, message: 'the release target is not valid yet (nbf or iat in the future)' },
+  ERR_TARGET_NO_TEE_KEY: { status: 403, message: 'the release target has no RSA key with a kid in x-ms-runtime.keys to wrap the key to' },
+  ERR_RELEASE_POLICY_DENIED: { status: 403, message: "the key's release policy does not hold for the target's claims; details list every failing clause" },
+  ERR_RELEASE_POLICY_INVALID: { status: 403, message: "the key's stored release policy cannot be evaluated, so nothing is released" },
+  ERR_NO_CHECKPOINT: { status: 404, message: 'the audit log has no signed checkpoint yet' },
   ERR_RATE_LIMITED: { status: 429, message: 'too many requests; retry later' },
   ERR_ENDORSEMENT_UNAVAILABLE: { status: 502, message: 'the VCEK had to be fetched from AMD KDS and could not be' },
+  ERR_ISSUER_UNAVAILABLE: { status: 502, message: "a trusted issuer's OpenID metadata or JWKS could not be fetched (Key Vault AKV.SKR.1012)" },
+  ERR_AUDIT_WRITE: { status: 503, message: 'the decision could not be recorded in the audit log, so it was not carried out; retry later' },
   ERR_OVERLOADED: { status: 503, message: 'the service is overloaded; retry later' },
   ERR_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -74,7 +94,7 @@ export function isKrsError(e: unknown): e is KrsError {
 /** Failures at start-up (configuration, data directory): the CLI turns them into exit 2 with the message. */
 export class KrsStartupError extends Error {
   override readonly name = 'KrsStartupError';
-  readonly code: 'ERR_CONFIG' | 'ERR_DATA_DIR' | 'ERR_SIGNING_KEYS' | 'ERR_NONCE_KEY' | 'ERR_TLS';
+  readonly code: 'ERR_CONFIG' | 'ERR_DATA_DIR' | 'ERR_SIGNING_KEYS' | 'ERR_NONCE_KEY' | 'ERR_TLS' | 'ERR_KEYSTORE' | 'ERR_RELEASE_SIGNER' | 'ERR_ADMIN_AUTH';
   constructor(code: KrsStartupError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;

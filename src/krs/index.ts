@@ -1,6 +1,7 @@
 /**
- * zt4ai key-release service, attestation half: an MAA-compatible SEV-SNP attest endpoint that issues RS256
- * attestation tokens, stateless challenges, OIDC metadata and a JWKS. See README "Key-release service".
+ * zt4ai key-release service: an MAA-compatible SEV-SNP attest endpoint (RS256 attestation tokens, stateless
+ * challenges, OIDC metadata, JWKS) and a Key Vault-compatible key API with Secure Key Release, administrator
+ * auth and a hash-chained audit log. See README "Key-release service".
  */
 export { type KrsAppDeps, buildApp } from './app.js';
 export { type AttestOutcome, AttestService, type AttestServiceDeps } from './attest-service.js';

@@ -8,6 +8,10 @@ export interface KrsMetrics {
   /** outcome: issued | rejected; reason: the error code, or "ok". */
   readonly decisions: Counter<'outcome' | 'reason'>;
   readonly challenges: Counter;
+  /** outcome: allowed | denied; reason: the zt4ai error code, or "ok". Never key names or claims. */
+  readonly releaseDecisions: Counter<'outcome' | 'reason'>;
+  /** Refused administrator, release-caller and auditor credentials, by error code. */
+  readonly authFailures: Counter<'reason'>;
 }
 
 export function createMetrics(): KrsMetrics {
@@ -34,5 +38,17 @@ export function createMetrics(): KrsMetrics {
       registers: [registry],
     }),
     challenges: new Counter({ name: 'krs_challenges_issued_total', help: 'Challenge nonces issued', registers: [registry] }),
+    releaseDecisions: new Counter({
+      name: 'krs_release_decisions_total',
+      help: 'Key release decisions by outcome (allowed, denied) and reason code',
+      labelNames: ['outcome', 'reason'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'krs_auth_failures_total',
+      help: 'Refused bearer credentials on the key, release and audit APIs, by reason code',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }

@@ -28,6 +28,8 @@ interface ServeFlags {
   simRoots?: string;
   tokenLifetime?: string;
   issuer?: string;
+  adminTokenFile?: string;
+  kekFile?: string;
   json?: boolean;
 }
 
@@ -45,10 +47,10 @@ export function registerKrsCommands(program: Command, io: CliIo, result: Command
   const krs = program.command('krs').description('key-release service: MAA-compatible SEV-SNP attestation endpoint and its signing keys');
   krs
     .command('serve')
-    .description('serve POST /attest/SevSnpVm, /attest/challenge, /certs, OIDC metadata, /healthz, /metrics until SIGINT/SIGTERM')
+    .description('serve attestation (MAA), the key API and release (Key Vault), the audit API, /healthz, /metrics until SIGINT/SIGTERM')
     .option('--config <file>', 'JSON file with the same settings (flags win)')
     .option('--listen <host:port>', 'listen address (default 127.0.0.1:8443; port 0 picks a free one)')
-    .option('--data-dir <dir>', 'signing keys and nonce key (default ./.zt4ai/krs)')
+    .option('--data-dir <dir>', 'signing keys, nonce key, keystore and audit log, release signer (default ./.zt4ai/krs)')
     .option('--tls-cert <file>', 'PEM certificate; with --tls-key serves HTTPS (required off loopback)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--trust-simulator', "TRUST the simulator's roots (tokens say x-zt4ai-simulated: true); never in production")
@@ -56,6 +58,8 @@ export function registerKrsCommands(program: Command, io: CliIo, result: Command
     .option('--sim-roots <file>', 'also trust this simulated roots PEM (roots.pem of `zt4ai sim report`)')
     .option('--token-lifetime <seconds>', 'token lifetime (default 300)')
     .option('--issuer <url>', 'token issuer URL (default: the listen URL)')
+    .option('--admin-token-file <file>', 'bearer token (file content, trimmed; 0600) with every role on the key, release and audit APIs')
+    .option('--kek-file <file>', 'key-encryption key of the keystore (32 bytes or their base64, 0600); default <data-dir>/kek.key, generated')
     .option('--json', 'print the listening line as JSON')
     .action(async (flags: ServeFlags) => {
       result.exitCode = await serve(flags, io, hooks);
@@ -103,6 +107,8 @@ async function serveConfig(flags: ServeFlags, io: CliIo): Promise<KrsConfig> {
     simulatorRootsFile: path(flags.simRoots),
     tokenLifetimeSeconds: flags.tokenLifetime,
     issuer: flags.issuer,
+    kek: flags.kekFile === undefined ? undefined : { file: path(flags.kekFile) },
+    adminAuth: flags.adminTokenFile === undefined ? undefined : { ...(fromFile.adminAuth as object | undefined), tokenFile: path(flags.adminTokenFile) },
   };
   const merged = { ...fromFile, ...Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) };
   return resolveKrsConfig(merged, io.cwd);
@@ -113,13 +119,22 @@ function rebase(input: KrsConfigInput, fileDir: string): KrsConfigInput {
   const abs = (p: unknown): unknown => (typeof p === 'string' ? resolve(fileDir, p) : p);
   const tls = input.tls as { certFile?: unknown; keyFile?: unknown } | null | undefined;
   const kds = input.kds as { cacheDir?: unknown } | null | undefined;
+  const kek = input.kek as { file?: unknown } | null | undefined;
+  const admin = input.adminAuth as { tokenFile?: unknown; jwt?: { jwksFile?: unknown } | null } | null | undefined;
   return {
     ...input,
     ...(input.dataDir !== undefined ? { dataDir: abs(input.dataDir) } : {}),
     ...(input.simulatorRootsFile !== undefined ? { simulatorRootsFile: abs(input.simulatorRootsFile) } : {}),
     ...(tls ? { tls: { ...tls, certFile: abs(tls.certFile), keyFile: abs(tls.keyFile) } } : {}),
     ...(kds && typeof kds === 'object' ? { kds: { ...kds, ...(kds.cacheDir !== undefined ? { cacheDir: abs(kds.cacheDir) } : {}) } } : {}),
+    ...(kek && typeof kek === 'object' && kek.file !== undefined ? { kek: { ...kek, file: abs(kek.file) } } : {}),
+    ...(admin && typeof admin === 'object' ? { adminAuth: rebaseAdmin(admin, abs) } : {}),
   };
+}
+
+function rebaseAdmin(admin: { tokenFile?: unknown; jwt?: { jwksFile?: unknown } | null }, abs: (p: unknown) => unknown): Record<string, unknown> {
+  const jwt = admin.jwt && typeof admin.jwt === 'object' && admin.jwt.jwksFile !== undefined ? { jwt: { ...admin.jwt, jwksFile: abs(admin.jwt.jwksFile) } } : {};
+  return { ...admin, ...(admin.tokenFile !== undefined ? { tokenFile: abs(admin.tokenFile) } : {}), ...jwt };
 }
 
 async function rotate(flags: RotateFlags, io: CliIo): Promise<0> {
