@@ -3,6 +3,7 @@ import { ATTESTATION_ERROR_CODES } from '../attestation/errors.js';
 import { POLICY_ERROR_CODES } from '../attestation/policy/errors.js';
 import { KEY_ERROR_CODES } from '../keys/errors.js';
 import { KEYSTORE_ERROR_CODES } from '../keys/keystore/errors.js';
+import { RUNNER_ERROR_CODES } from '../enclave-runner/errors.js';
 import { KRS_ERROR_CODES } from '../src/krs/errors.js';
 
 /** Each README code table, by its marker name, generated from the catalogue that owns the codes. */
@@ -13,6 +14,7 @@ const CATALOGUES: Record<string, Record<string, Entry>> = {
   'krs-codes': KRS_ERROR_CODES,
   'keystore-codes': KEYSTORE_ERROR_CODES,
   'model-codes': KEY_ERROR_CODES,
+  'runner-codes': RUNNER_ERROR_CODES,
 };
 
 const cell = (text: string): string => text.replaceAll('|', '\\|');

@@ -7,6 +7,35 @@ export interface CliIo {
   readonly isTTY: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
+  /** The enclave runner, when the process entry composed one in (see CliCapabilities); the demo launches runners with it. */
+  readonly runner?: RunnerLauncher;
+}
+
+/** A runner the demo launched: listening already; poll `${url}/readyz`. */
+export interface LaunchedRunner {
+  readonly url: string;
+  /** The runner's /status (every start-up step with its outcome). */
+  status(): Promise<unknown>;
+  /** Stops it: key buffers zeroed, plaintext removed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The enclave runner as a capability, typed structurally so that src/ never imports enclave-runner/: the process
+ * entry (bin/zt4ai.js) and test/helpers/cli.ts pass enclave-runner's `runnerLauncher`. Configurations are the
+ * runner's JSON config objects, paths relative to `baseDir`.
+ */
+export interface RunnerLauncher {
+  /** The SHA-256 the runner puts in its runtime data as x-zt4ai-config, for a release policy to pin. */
+  configDigest(config: Record<string, unknown>, baseDir: string): Promise<string>;
+  launch(config: Record<string, unknown>, baseDir: string): Promise<LaunchedRunner>;
+  /** Writes the demo model into an empty directory. */
+  makeDemoModel(outDir: string): Promise<void>;
+}
+
+/** What the process entry adds to the CLI besides commands. */
+export interface CliCapabilities {
+  readonly runner?: RunnerLauncher;
 }
 
 /** Exit codes: 0 success, 1 a negative verdict (rejected, denied, invalid), 2 usage or I/O error. */

@@ -1,4 +1,4 @@
-import { runnerCommands } from '../../enclave-runner/cli.js';
+import { runnerCommands, runnerLauncher } from '../../enclave-runner/cli.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/run.js';
 
@@ -24,6 +24,6 @@ export async function cli(args: string[], overrides: Partial<CliIo> = {}): Promi
     env: { ...process.env },
     cwd: process.cwd(),
     ...overrides,
-  }, runnerCommands);
+  }, runnerCommands, { runner: runnerLauncher });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) as Record<string, unknown> };
 }

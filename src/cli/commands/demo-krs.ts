@@ -1,5 +1,5 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify } from 'jose';
@@ -8,28 +8,37 @@ import { toPem } from '../../../attestation/snp/certificate.js';
 import { type SimulatedRoots, SimulatedFirmware, simulatedRootsPem } from '../../../simulator/index.js';
 import { resolveKrsConfig } from '../../krs/config.js';
 import { type KrsServer, startKrsServer } from '../../krs/server.js';
+import type { RunnerLauncher } from '../io.js';
+import { runRunnerDemo } from './demo-runner.js';
 
 export interface KrsDemoStep {
   readonly step: string;
   readonly expected: 'accepted' | 'rejected';
   readonly outcome: 'accepted' | 'rejected';
   readonly codes: string[];
+  /** What the step produced, when there is something to show (an answer, a key id, the failing step). */
+  readonly detail?: string;
 }
 
 const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
 /**
  * The attestation half of the story over real HTTP on loopback: challenge, attest, token checked with nothing
- * but the published JWKS, then a release policy decides over the token's claims.
+ * but the published JWKS, then a release policy decides over the token's claims. With a runner (the composed
+ * CLI), the same KRS then holds the model key that enclave runners obtain (demo-runner.ts).
  */
-export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => void): Promise<KrsDemoStep[]> {
+export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => void, runner?: RunnerLauncher): Promise<KrsDemoStep[]> {
   const dir = await mkdtemp(join(tmpdir(), 'zt4ai-demo-'));
   const steps: KrsDemoStep[] = [];
   const record = (step: string, expected: KrsDemoStep['expected'], outcome: KrsDemoStep['outcome'], codes: string[]): void => {
     steps.push({ step, expected, outcome, codes });
     say(`   ${outcome === expected ? 'as expected' : 'UNEXPECTED'}: ${outcome.toUpperCase()}${codes.length ? ` (${codes.join(', ')})` : ''}`);
   };
-  const config = resolveKrsConfig({ listen: '127.0.0.1:0', dataDir: join(dir, 'krs'), trustSimulator: true, logLevel: 'silent', signingKeyBits: 2048 }, dir);
+  // The administrator token lets the model owner create the model key through the key API.
+  const token = randomBytes(24).toString('base64url');
+  const tokenFile = join(dir, 'admin.token');
+  await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+  const config = resolveKrsConfig({ listen: '127.0.0.1:0', dataDir: join(dir, 'krs'), trustSimulator: true, logLevel: 'silent', signingKeyBits: 2048, adminAuth: { tokenFile } }, dir);
   const krs = await startKrsServer(config, { simulatedRootsPem: [simulatedRootsPem(roots)] });
   try {
     say(`\n7. A key-release service (KRS) starts on ${krs.url}, trusting the simulated root explicitly.`);
@@ -53,6 +62,8 @@ export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => v
     say('11. The same challenge used twice (a replay):');
     const replay = await attest(krs, roots, { reuseNonceOf: good.nonce });
     record('replayed challenge', 'rejected', replay.token ? 'accepted' : 'rejected', replay.codes);
+    if (runner) steps.push(...(await runRunnerDemo({ krs, dir, tokenFile, token, roots, runner, say })));
+    else say('\n(The enclave runner steps need the composed CLI: run bin/zt4ai.js, as npm start does.)');
   } finally {
     await krs.close();
     await rm(dir, { recursive: true, force: true });

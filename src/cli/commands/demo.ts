@@ -13,12 +13,14 @@ interface DemoStep {
   readonly expected: 'accepted' | 'rejected';
   readonly outcome: 'accepted' | 'rejected';
   readonly codes: string[];
+  readonly detail?: string;
 }
 
 /**
- * `zt4ai demo`: the Zero Trust story on the simulator, in one command. Grows with the stack; today it shows
- * evidence verification and the attestation service accepting a genuine (simulated) TEE and refusing everything
- * else, with reasons.
+ * `zt4ai demo`: the Zero Trust story on the simulator, in one command: evidence verification, the attestation
+ * service accepting a genuine (simulated) TEE and refusing everything else, and (with the runner composed in) a
+ * sealed model released to an enclave runner that serves it behind the guardians, while a tampered model, a
+ * debuggable guest and a changed configuration get no key. Each refusal is shown with its reason.
  */
 export function registerDemoCommand(program: Command, io: CliIo, result: CommandResult): void {
   program
@@ -26,14 +28,14 @@ export function registerDemoCommand(program: Command, io: CliIo, result: Command
     .description('run the Zero Trust flow locally on the SEV-SNP simulator and explain each decision')
     .option('--json', 'print the steps as one JSON object')
     .action(async (opts: { json?: boolean }) => {
-      const steps = await runDemo(opts.json ? () => {} : (line) => io.stdout(`${line}\n`));
+      const steps = await runDemo(opts.json ? () => {} : (line) => io.stdout(`${line}\n`), io.runner);
       const ok = steps.every((s) => s.outcome === s.expected);
       if (opts.json) printJson(io, { ok, simulated: true, steps });
       result.exitCode = ok ? EXIT.ok : EXIT.negative;
     });
 }
 
-async function runDemo(say: (line: string) => void): Promise<DemoStep[]> {
+async function runDemo(say: (line: string) => void, runner: CliIo['runner']): Promise<DemoStep[]> {
   say('zt4ai demo: SEV-SNP attestation on the SIMULATOR (simulated AMD root; nothing here proves real hardware)\n');
   const roots = await createSimulatedRoots({ seed: 'zt4ai demo' });
   const simTrust: TrustStore = [...amdTrustStore(), ...trustAnchorsFromPem(simulatedRootsPem(roots), { simulated: true })];
@@ -65,7 +67,8 @@ async function runDemo(say: (line: string) => void): Promise<DemoStep[]> {
   say('6. A guest launched with debugging allowed (the host could read its memory):');
   const debug = new SimulatedFirmware({ root: roots.Genoa, guest: { policy: 0xb0000n } }).getExtendedReport(reportData);
   run('debuggable guest (a release policy must refuse it)', 'accepted', verifySnpReport(debug.report, { certificates: [debug.endorsement, debug.intermediate, debug.ark].map(parseCertificate), trust: simTrust }));
-  steps.push(...(await runKrsDemo(roots, say)));
-  say('\nKey storage and release, sealed models, the enclave runner and the guardians join this demo as they land (see README).');
+  steps.push(...(await runKrsDemo(roots, say, runner)));
+  const unexpected = steps.filter((s) => s.outcome !== s.expected).length;
+  say(unexpected === 0 ? '\nEvery step ended as Zero Trust says it should. Everything is stopped and its temporary files removed.' : `\n${unexpected} step(s) did NOT end as expected.`);
   return steps;
 }

@@ -1,0 +1,85 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { makeDemoModel } from '../backends/ngram/demo-model.js';
+import { configDigest, effectiveConfig } from '../config/digest.js';
+import { loadRunnerConfigFile } from '../config/load.js';
+import { isRunnerError } from '../errors.js';
+import { type RunnerCliIo, type RunnerCliResult, RunnerUsageError, printJson } from './io.js';
+import { startCommand } from './start.js';
+import { verifyCommand } from './verify.js';
+
+interface JsonFlag {
+  json?: boolean;
+}
+
+/**
+ * `zt4ai runner start | verify | config-digest | make-demo-model`. Exit codes: 0 done (start: stopped
+ * cleanly by SIGTERM/SIGINT), 1 a negative outcome (start-up failed, a step not ok), 2 usage,
+ * configuration or I/O.
+ */
+export function registerRunnerCommands(program: Command, io: RunnerCliIo, result: RunnerCliResult): void {
+  const runner = program.command('runner').description('the enclave runner: attest, obtain the model key, unseal and verify the model, serve an OpenAI-compatible API');
+  runner
+    .command('start')
+    .description('run the start-up sequence and serve; prints "listening on <url>" once serving; stops on SIGTERM/SIGINT')
+    .requiredOption('--config <file>', 'runner configuration (JSON; see README "The enclave runner")')
+    .option('--json', 'print {"listening": url} (or the failure) as JSON')
+    .action((flags: { config: string } & JsonFlag) => run(io, result, () => startCommand(io, resolve(io.cwd, flags.config), flags.json === true)));
+  runner
+    .command('verify')
+    .description("check a runner's /status: every start-up step ok and serving (exit 0), else 1")
+    .argument('[url]', 'the runner (or --url)')
+    .option('--url <url>', 'the runner, e.g. http://127.0.0.1:8080')
+    .option('--json', 'print the status and the verdict as JSON')
+    .action((positional: string | undefined, flags: { url?: string } & JsonFlag) =>
+      run(io, result, async () => {
+        const url = flags.url ?? positional;
+        if (!url) throw new RunnerUsageError('ERR_USAGE', 'runner verify needs the runner URL (--url <url>)');
+        return verifyCommand(io, url, flags.json === true);
+      }),
+    );
+  runner
+    .command('config-digest')
+    .description('print the SHA-256 a release policy pins as x-ms-runtime.x-zt4ai-config, and what it covers')
+    .requiredOption('--config <file>', 'runner configuration (JSON)')
+    .option('--json', 'print {sha256, effective} as JSON')
+    .action((flags: { config: string } & JsonFlag) =>
+      run(io, result, async () => {
+        const config = await loadRunnerConfigFile(resolve(io.cwd, flags.config));
+        const sha256 = configDigest(config);
+        if (flags.json) printJson(io, { sha256, effective: effectiveConfig(config) });
+        else io.stdout(`${sha256}\n`);
+        return 0;
+      }),
+    );
+  runner
+    .command('make-demo-model')
+    .description('write the demo model (a word-level trigram model, about 16 KB) into an empty directory')
+    .requiredOption('--out <dir>', 'output directory (created; must be empty)')
+    .option('--json', 'print the files as JSON')
+    .action((flags: { out: string } & JsonFlag) =>
+      run(io, result, async () => {
+        const out = resolve(io.cwd, flags.out);
+        const made = await makeDemoModel(out).catch((e: Error) => {
+          throw new RunnerUsageError('ERR_IO', e.message);
+        });
+        if (flags.json) printJson(io, { out, ...made });
+        else io.stdout(`wrote ${made.files.join(', ')} to ${out} (${made.bytes} bytes of model, ${made.vocabulary} tokens); sign and seal it with zt4ai model seal\n`);
+        return 0;
+      }),
+    );
+}
+
+/** Runs a command body; configuration and usage problems exit 2 with `zt4ai: message [code]`. */
+async function run(io: RunnerCliIo, result: RunnerCliResult, body: () => Promise<0 | 1 | 2>): Promise<void> {
+  try {
+    result.exitCode = await body();
+  } catch (e) {
+    if (e instanceof RunnerUsageError || (isRunnerError(e) && e.code === 'ERR_RUNNER_CONFIG')) {
+      io.stderr(`zt4ai: ${e.message} [${e.code}]\n`);
+      result.exitCode = 2;
+      return;
+    }
+    throw e;
+  }
+}

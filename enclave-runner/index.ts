@@ -1,0 +1,21 @@
+/**
+ * The enclave runner: evidence sources, the start-up sequence (attest, release, verify, unseal, load), the
+ * OpenAI-compatible API behind the guardians, and its CLI. See README "The enclave runner".
+ */
+export { type LaunchOptions, type RunningRunner, launchRunner } from './runner.js';
+export { runnerLauncher } from './launcher.js';
+export { loadRunnerConfigFile, resolveRunnerConfig } from './config/load.js';
+export { configDigest, effectiveConfig } from './config/digest.js';
+export { CONFIG_SCHEMA, type RunnerConfig } from './config/types.js';
+export { RUNNER_ERROR_CODES, RunnerError, type RunnerErrorCode, type RunnerReason, isRunnerError } from './errors.js';
+export type { EvidenceSource, SnpEvidence } from './evidence/source.js';
+export { CONFIGFS_TSM_ROOT, ConfigfsTsmSource } from './evidence/configfs-tsm.js';
+export { AzureVtpmSource } from './evidence/azure-vtpm.js';
+export { DEFAULT_PROBE_PATHS, type ProbePaths, selectEvidenceSource } from './evidence/detect.js';
+export type { ChatMessage, GenerateParams, InferenceBackend } from './backends/backend.js';
+export { NgramBackend } from './backends/ngram/backend.js';
+export { DEMO_MODEL_FILE, makeDemoModel } from './backends/ngram/demo-model.js';
+export { OpenAiProxyBackend } from './backends/openai-proxy.js';
+export type { RunnerStatus } from './serve/status.js';
+export { STEPS, type StepName, type StepOutcome } from './startup/steps.js';
+export { createRunnerMetrics, type RunnerMetrics } from './metrics.js';

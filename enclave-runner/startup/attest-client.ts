@@ -1,0 +1,56 @@
+import type { Dispatcher } from 'undici';
+import { toPem } from '../../attestation/snp/certificate.js';
+import type { AttestationConfig } from '../config/types.js';
+import { RunnerError } from '../errors.js';
+import type { SnpEvidence } from '../evidence/source.js';
+import { call, errorOf } from './http.js';
+
+const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
+
+/**
+ * The attestation service in MAA's wire format: `POST /attest/challenge` (the KRS's freshness nonce) and
+ * `POST /attest/SevSnpVm?api-version=2022-08-01`. A refusal (4xx) carries the service's code and every
+ * failed check; an unreachable or failing service (network, 5xx) is told apart, since a retry may help.
+ */
+export class AttestClient {
+  readonly #config: AttestationConfig;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(config: AttestationConfig, dispatcher: Dispatcher | undefined, signal?: AbortSignal) {
+    this.#config = config;
+    this.#dispatcher = dispatcher;
+    this.#signal = signal;
+  }
+
+  /** A fresh challenge from the KRS; null for MAA, which has no challenge endpoint. */
+  async challenge(): Promise<string | null> {
+    if (this.#config.kind !== 'zt4ai-krs') return null;
+    const res = await call('POST', `${this.#config.url}/attest/challenge`, undefined, this.#opts(), 'ERR_RUNNER_ATTEST_UNAVAILABLE');
+    const nonce = (res.body as { nonce?: unknown } | null)?.nonce;
+    if (res.status !== 200 || typeof nonce !== 'string') throw this.#failure(res.status, res.body, 'the challenge');
+    return nonce;
+  }
+
+  /** Sends the evidence with its runtime data; returns the attestation token (the release target). */
+  async attest(evidence: SnpEvidence, runtimeData: Buffer): Promise<string> {
+    const c = evidence.certificates;
+    const chain = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
+    const report = { SnpReport: b64u(evidence.report), ...(chain ? { VcekCertChain: b64u(chain) } : {}) };
+    const body = { report: b64u(JSON.stringify(report)), runtimeData: { data: b64u(runtimeData), dataType: 'JSON' } };
+    const res = await call('POST', `${this.#config.url}/attest/SevSnpVm?api-version=2022-08-01`, body, this.#opts(), 'ERR_RUNNER_ATTEST_UNAVAILABLE');
+    const token = (res.body as { token?: unknown } | null)?.token;
+    if (res.status !== 200 || typeof token !== 'string') throw this.#failure(res.status, res.body, 'the evidence');
+    return token;
+  }
+
+  #opts(): { dispatcher: Dispatcher | undefined; signal: AbortSignal | undefined } {
+    return { dispatcher: this.#dispatcher, signal: this.#signal };
+  }
+
+  #failure(status: number, body: unknown, what: string): RunnerError {
+    const reason = errorOf(body) ?? { code: `HTTP_${status}` };
+    if (status >= 400 && status < 500) return new RunnerError('ERR_RUNNER_ATTEST_REFUSED', `the attestation service refused ${what}: ${reason.code}${reason.message ? ` (${reason.message})` : ''}`, { reason });
+    return new RunnerError('ERR_RUNNER_ATTEST_UNAVAILABLE', `the attestation service answered HTTP ${status} to ${what}${reason.code ? ` (${reason.code})` : ''}`, { reason });
+  }
+}
