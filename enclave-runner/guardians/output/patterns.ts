@@ -14,10 +14,11 @@ const NINO = /\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\
 const SIN = /(?<![\w-])\d{3}[- ]?\d{3}[- ]?\d{3}(?![\w-])/g;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g;
 const IPV6 = /(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?(?![\w:])/g;
-const PHONE = /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{2,8}(?:[ .-]\d{2,8}){0,5}(?: ?(?:x|ext\.?) ?\d{1,5})?(?![\w-]|\.\d)/g;
+const PHONE = /(?<![\w+./-])(?:\+\d{1,3}[ .-]?)?(?:(?:\d{1,3}[ .-]?)?\(\d{1,5}\)[ .-]?)?(?:\(0\)[ .-]?)?\d{1,15}(?:(?:[ .-]|\/(?=\d{4}))\d{1,8}){0,6}(?: ?(?:x|ext\.?|extension|#) ?\d{1,6})?(?![\w/-]|\.\d)/g;
 const DRIVER_LICENSE = /\bdriv(?:er|ing)'?s? licen[cs]e(?: (?:number|no\.?|#))?(?: is)?:? ?([A-Za-z0-9][A-Za-z0-9-]{4,19})\b/gi;
 
 const PHONE_CONTEXT = /(?:phone|mobile|cell|tel\b|telephone|fax|desk|call|reach|contact|number|whatsapp|sms|text me|registered|dial|answering|ring)/i;
+const STRICT_PHONE_CONTEXT = /(?:phone|mobile|cell|tel|telephone|fax|desk|whatsapp|sms|call me|call us|dial)\b[^\d\n]{0,12}$/i;
 const CARD_CONTEXT = /(?:card|cc\b|visa|mastercard|amex|credit|debit|payment)/i;
 const SSN_CONTEXT = /(?:ssn|social security|social sec)/i;
 const SIN_CONTEXT = /(?:\bsin\b|social insurance)/i;
@@ -66,11 +67,15 @@ function isSsn(m: RegExpMatchArray, text: string): boolean {
 }
 
 function isPhone(candidate: string, text: string, at: number): boolean {
-  const digits = candidate.replace(/\D/g, '');
+  const digits = candidate.replace(/ ?(?:x|ext\.?|extension|#) ?\d{1,6}$/i, '').replace(/\D/g, '');
   if (digits.length < 7 || digits.length > 15) return false;
-  if (YEAR_GROUPS.test(candidate) || /^\d{4}-\d{2}-\d{2}/.test(candidate) || /^\d{1,2}\.\d{1,2}\.\d{2,4}$/.test(candidate)) return false;
+  if (YEAR_GROUPS.test(candidate) || /^\d{4}-\d{2}-\d{2}/.test(candidate) || /^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}$/.test(candidate)) return false;
+  // Groups of one digit only happen after a country code or as a leading trunk or area digit.
+  if (/(?:^|[ .-])\d(?:[ .-]|$)/.test(candidate.replace(/^\+\d{1,3}[ .-]?\d?[ .-]?|^1[ .-]|^\d[ .-]?\(/, '')) && !/^\+/.test(candidate)) return false;
   const groups = candidate.split(/[ .-]/).length;
   const strongFormat = /^\+|\(|x|ext/i.test(candidate) || /^\d{3}-\d{3}-\d{4}$/.test(candidate) || (groups >= 3 && digits.length >= 9 && !/\d{5,}/.test(candidate));
   if (strongFormat) return true;
+  // One unseparated run of digits is a phone number only right after a phone word ("Fax: 9498777106").
+  if (/^\d+$/.test(candidate) && digits.length >= 10) return STRICT_PHONE_CONTEXT.test(before(text, at, 24));
   return PHONE_CONTEXT.test(before(text, at, 40));
 }

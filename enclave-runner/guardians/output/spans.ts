@@ -24,13 +24,24 @@ const PRIORITY: Readonly<Record<EntityType, number>> = {
 /** Resolves overlaps: higher-priority spans first, then longer ones; the result is sorted by start. */
 export function resolveOverlaps(spans: readonly Span[]): Span[] {
   const ordered = [...spans].sort((a, b) => PRIORITY[a.type] - PRIORITY[b.type] || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  // Kept spans never overlap, so sorted by start they are also sorted by end: a binary search finds the
+  // only candidates for an overlap (O(n log n) comparisons on texts with thousands of findings).
   const kept: Span[] = [];
   for (const s of ordered) {
     if (s.end <= s.start) continue;
-    if (kept.some((k) => s.start < k.end && k.start < s.end)) continue;
-    kept.push(s);
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (kept[mid]!.start < s.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = kept[lo - 1];
+    const next = kept[lo];
+    if ((prev !== undefined && prev.end > s.start) || (next !== undefined && next.start < s.end)) continue;
+    kept.splice(lo, 0, s);
   }
-  return kept.sort((a, b) => a.start - b.start);
+  return kept;
 }
 
 /** Replaces each span with its placeholder; text outside spans is untouched. */
