@@ -15,6 +15,8 @@ import { type AuditSink, openAuditSink } from './serve/audit.js';
 import type { Serving } from './serve/pipeline.js';
 import { createServing } from './serve/serving.js';
 import type { RunnerStatus } from './serve/status.js';
+import type { RunnerAttestation } from './serve/attestation.js';
+import { type RuntimeEndpoint, spkiSha256 } from './startup/runtime-data.js';
 import { Secrets } from './startup/secrets.js';
 import { type ServedModel, type StartupOptions, runStartup } from './startup/sequence.js';
 import { StepRecorder } from './startup/steps.js';
@@ -60,11 +62,16 @@ export async function launchRunner(config: RunnerConfig, options: LaunchOptions 
     model: serving?.model ?? null,
     simulated: (steps.steps.find((s) => s.name === 'evidence')?.detail?.simulated as boolean | undefined) ?? null,
   });
+  let attestation: RunnerAttestation | null = null;
   let app: FastifyInstance;
   let url: string;
+  let endpoint: RuntimeEndpoint;
   try {
-    app = await buildRunnerApp({ limits: config.limits, apiKeys: config.apiKeys, metrics, logger, ...(await tlsFiles(config)), status, serving: () => serving ?? { notServing: notServing(phase, failure) } });
+    const tls = await tlsFiles(config);
+    app = await buildRunnerApp({ limits: config.limits, apiKeys: config.apiKeys, metrics, logger, ...tls, status, attestation: () => attestation, serving: () => serving ?? { notServing: notServing(phase, failure) } });
     url = await listen(app, config);
+    // A client checks that the endpoint it reached is the attested one: the TLS key when there is one.
+    endpoint = tls.https ? { 'tls-spki-sha256': spkiSha256(tls.https.cert) } : { listen: url };
   } catch (e) {
     await audit.close();
     secrets.release();
@@ -77,7 +84,10 @@ export async function launchRunner(config: RunnerConfig, options: LaunchOptions 
     metrics.ready.set(1);
     logger.info({ url, model: model.id, rootDigest: model.rootDigest }, 'serving');
   };
-  const ready = runStartup({ config, steps, secrets, logger, signal: abort.signal, options, serve }).catch(async (e: unknown) => {
+  const attested = (a: RunnerAttestation): void => {
+    attestation = a;
+  };
+  const ready = runStartup({ config, steps, secrets, logger, signal: abort.signal, options, serve, endpoint, attested }).catch(async (e: unknown) => {
     failure = e instanceof RunnerError ? e : new RunnerError('ERR_RUNNER_INTERNAL', String(e), { cause: e });
     if (phase === 'starting') phase = 'failed';
     await secrets.wipe();

@@ -27,15 +27,21 @@ export function registerRunnerCommands(program: Command, io: RunnerCliIo, result
     .action((flags: { config: string } & JsonFlag) => run(io, result, () => startCommand(io, resolve(io.cwd, flags.config), flags.json === true)));
   runner
     .command('verify')
-    .description("check a runner's /status: every start-up step ok and serving (exit 0), else 1")
+    .description("a client's checks before it sends anything: the runner's /attestation (SNP report and chain, REPORT_DATA, token, optional release policy, TLS key binding) and /status; exit 0 all passed, 1 any failed")
     .argument('[url]', 'the runner (or --url)')
-    .option('--url <url>', 'the runner, e.g. http://127.0.0.1:8080')
-    .option('--json', 'print the status and the verdict as JSON')
-    .action((positional: string | undefined, flags: { url?: string } & JsonFlag) =>
+    .option('--url <url>', 'the runner, e.g. https://runner.example.com:8443')
+    .option('--policy <file>', 'a release policy (Key Vault grammar) evaluated over the verified claims')
+    .option('--sim-roots <file>', "also trust the simulator's roots (PEM, e.g. from the demo); verdicts are marked SIMULATED")
+    .option('--json', 'print the checks, the status and the verdict as JSON')
+    .action((positional: string | undefined, flags: { url?: string; policy?: string; simRoots?: string } & JsonFlag) =>
       run(io, result, async () => {
         const url = flags.url ?? positional;
-        if (!url) throw new RunnerUsageError('ERR_USAGE', 'runner verify needs the runner URL (--url <url>)');
-        return verifyCommand(io, url, flags.json === true);
+        if (!url) throw new RunnerUsageError('ERR_USAGE', 'runner verify needs the runner URL (zt4ai runner verify <url>)');
+        return verifyCommand(io, url, {
+          json: flags.json === true,
+          ...(flags.policy ? { policyFile: resolve(io.cwd, flags.policy) } : {}),
+          ...(flags.simRoots ? { simRootsFile: resolve(io.cwd, flags.simRoots) } : {}),
+        });
       }),
     );
   runner

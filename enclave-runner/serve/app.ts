@@ -2,6 +2,7 @@ import fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import type { Logger } from 'pino';
 import type { ApiKeyConfig, LimitsConfig } from '../config/types.js';
 import type { RunnerMetrics } from '../metrics.js';
+import type { RunnerAttestation } from './attestation.js';
 import { ApiKeys } from './auth.js';
 import { frameworkError, openAiError, sendError } from './openai-errors.js';
 import { openAiRoutes } from './openai-routes.js';
@@ -16,12 +17,15 @@ export interface RunnerAppOptions {
   readonly logger: Logger;
   readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   readonly status: () => RunnerStatus;
+  /** The evidence and token the runner attested with; null until the attestation service issued the token. */
+  readonly attestation?: () => RunnerAttestation | null;
   readonly serving: () => Serving | { readonly notServing: string };
 }
 
 /**
  * The runner's HTTP server: operations endpoints that answer from the first moment (`/healthz`, `/readyz`
- * 503 until serving, `/status` with every start-up step, `/metrics`) and the OpenAI-compatible API, which
+ * 503 until serving, `/status` with every start-up step, `/attestation` with the evidence and token once
+ * attested, `/metrics`) and the OpenAI-compatible API, which
  * answers 503 until the model is verified, unsealed and loaded.
  */
 export async function buildRunnerApp(o: RunnerAppOptions): Promise<FastifyInstance> {
@@ -56,6 +60,11 @@ export async function buildRunnerApp(o: RunnerAppOptions): Promise<FastifyInstan
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send({ status: ready ? 'ready' : s.state, ...(s.failure ? { failure: s.failure } : {}) });
   });
   app.get('/status', async (_request, reply) => reply.header('cache-control', 'no-store').send(o.status()));
+  app.get('/attestation', async (_request, reply) => {
+    const a = o.attestation?.() ?? null;
+    if (!a) return sendError(reply, 503, openAiError('the runner has not attested yet; see GET /status', 'server_error', 'zt4ai_not_attested'));
+    return reply.header('cache-control', 'no-store').send(a);
+  });
   app.get('/metrics', async (_request, reply) => reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics()));
   await app.register(openAiRoutes, { limits: o.limits, apiKeys: new ApiKeys(o.apiKeys), serving: o.serving });
   return app;

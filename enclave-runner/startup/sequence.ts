@@ -9,13 +9,14 @@ import { type ProbePaths, selectEvidenceSource } from '../evidence/detect.js';
 import type { EvidenceSource } from '../evidence/source.js';
 import type { InferenceBackend } from '../backends/backend.js';
 import { loadBackend } from '../backends/load.js';
+import { type RunnerAttestation, attestationRecord } from '../serve/attestation.js';
 import { AttestClient } from './attest-client.js';
 import { credentialFor, releaseTrustFor } from './credentials.js';
 import { dispatcherFor } from './http.js';
 import { verifySealedSignature } from './model-signature.js';
 import { memoryStore, tmpfsStore } from './plaintext.js';
 import { releaseModelKey } from './release-client.js';
-import { buildRuntimeData, reportDataFor } from './runtime-data.js';
+import { type RuntimeEndpoint, buildRuntimeData, reportDataFor } from './runtime-data.js';
 import type { Secrets } from './secrets.js';
 import type { StepRecorder } from './steps.js';
 import { type TeeKey, generateTeeKey } from './tee-key.js';
@@ -40,6 +41,10 @@ export interface StartupContext {
   readonly options: StartupOptions;
   /** Called by the last step: from then on the API serves. */
   readonly serve: (backend: InferenceBackend, model: ServedModel) => void;
+  /** Bound into the runtime data: the TLS key's SPKI digest, or the listen URL. */
+  readonly endpoint?: RuntimeEndpoint;
+  /** Called once the attestation service has issued the token: what `GET /attestation` shows. */
+  readonly attested?: (attestation: RunnerAttestation) => void;
 }
 
 /** The model being served, as /status shows it. */
@@ -108,12 +113,13 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey): Promis
       source = await selectEvidenceSource(config.evidence, ctx.options.probe, ctx.options.evidenceTimeoutMs);
       if (source.simulated) ctx.logger.warn({ location: source.location }, 'SIMULATED EVIDENCE: this runner proves nothing about real hardware. Never do this in production.');
       const nonce = await attest.challenge();
-      const runtimeData = buildRuntimeData(tee, nonce, digest);
+      const runtimeData = buildRuntimeData(tee, nonce, digest, ctx.endpoint);
       return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData)) };
     },
     (c) => ({ source: source?.kind, location: source?.location, simulated: source?.simulated, fresh: c.fresh, configSha256: digest, certificates: Object.keys(c.evidence.certificates) }),
   );
   const token = await steps.run('attest', () => attest.attest(collected.evidence, collected.runtimeData), tokenSummary);
+  ctx.attested?.(attestationRecord(collected.evidence, collected.runtimeData, token));
   const { opened } = await steps.run(
     'release',
     async () => {

@@ -6,7 +6,7 @@ import { assertKeyName, newVersionId } from './names.js';
 import { assertExportableRule, normalizeReleasePolicy, policyDigest, samePolicy } from './release-policy.js';
 import type { StoredKey, StoredVersion } from './storage.js';
 import type { Actor, CreateKeyInput, KeyVersionInfo, ReleasePolicy } from './types.js';
-import { type VersionSpec, sealNewVersion, withAuthenticDek } from './version-crypto.js';
+import { type KeyMaterial, type VersionSpec, sealNewVersion, withAuthenticDek } from './version-crypto.js';
 
 /** `new-version` (Key Vault's behaviour: create on an existing name adds a version) or `fail`. */
 export type IfExists = 'new-version' | 'fail';
@@ -15,6 +15,21 @@ export type IfExists = 'new-version' | 'fail';
 export async function createKey(ctx: KeystoreContext, name: string, input: CreateKeyInput, who: Actor & { ifExists?: IfExists }): Promise<KeyVersionInfo> {
   assertKeyName(name);
   const { kty, keySize } = checkKeyType(input.kty, input.keySize);
+  const { spec, key, latest } = await newVersionSpec(ctx, name, { ...input, kty, keySize }, who.ifExists);
+  return insert(ctx, spec, key, latest, who.actor);
+}
+
+/**
+ * A new version's spec under Key Vault's rules (create and import alike): key_ops for the type, the exportable
+ * and policy rules both ways, exportability fixed and an immutable policy kept across versions.
+ */
+export async function newVersionSpec(
+  ctx: KeystoreContext,
+  name: string,
+  input: CreateKeyInput & { keySize: number },
+  ifExists: IfExists | undefined,
+): Promise<{ spec: VersionSpec; key: StoredKey | null; latest: StoredVersion | null }> {
+  const { kty, keySize } = input;
   const keyOps = checkKeyOps(kty, input.keyOps);
   const exportable = input.exportable ?? false;
   let releasePolicy = input.releasePolicy === undefined ? null : normalizeReleasePolicy(input.releasePolicy, ctx.validatePolicy);
@@ -22,7 +37,7 @@ export async function createKey(ctx: KeystoreContext, name: string, input: Creat
   const key = await ctx.storage.getKey(name);
   if (key && key.deletedAt !== null) throw deleted(name);
   const latest = key ? await ctx.storage.getVersion(name) : null;
-  if (key && who.ifExists === 'fail') throw new KeystoreError('ERR_KEYSTORE_EXISTS', `key "${name}" already exists`);
+  if (key && ifExists === 'fail') throw new KeystoreError('ERR_KEYSTORE_EXISTS', `key "${name}" already exists`);
   if (latest) {
     await withAuthenticDek(ctx, latest, () => undefined);
     if (latest.exportable !== exportable) throw new KeystoreError('ERR_KEYSTORE_EXPORTABLE_FIXED', `key "${name}" is ${latest.exportable ? '' : 'not '}exportable; a new version cannot change that`);
@@ -32,7 +47,7 @@ export async function createKey(ctx: KeystoreContext, name: string, input: Creat
     }
   }
   const spec: VersionSpec = { name, version: newVersionId(), kty, keySize, keyOps, enabled: input.enabled ?? true, exportable, releasePolicy, created: seconds(ctx.now()) };
-  return insert(ctx, spec, key, latest, who.actor);
+  return { spec, key, latest };
 }
 
 /** A new version with the current version's type, size, operations, exportability and release policy. */
@@ -47,8 +62,9 @@ export async function rotateKey(ctx: KeystoreContext, name: string, who: Actor):
   return insert(ctx, spec, key, latest, who.actor);
 }
 
-async function insert(ctx: KeystoreContext, spec: VersionSpec, key: StoredKey | null, latest: StoredVersion | null, actor: string): Promise<KeyVersionInfo> {
-  const version = await sealNewVersion(ctx, spec);
+/** Seals and stores a new version with its audit entry (`key-created`, or `key-rotated` on an existing key). */
+export async function insert(ctx: KeystoreContext, spec: VersionSpec, key: StoredKey | null, latest: StoredVersion | null, actor: string, supplied?: KeyMaterial): Promise<KeyVersionInfo> {
+  const version = await sealNewVersion(ctx, spec, supplied);
   const audit: AuditDraft = {
     kind: latest ? 'key-rotated' : 'key-created',
     subject: { name: spec.name, version: spec.version },
@@ -61,6 +77,7 @@ async function insert(ctx: KeystoreContext, spec: VersionSpec, key: StoredKey | 
       exportable: spec.exportable,
       ...policyDetails(spec.releasePolicy),
       ...(latest ? { previousVersion: latest.version } : {}),
+      ...(supplied ? { imported: true } : {}),
     },
   };
   const stored = await ctx.storage.insertVersion(

@@ -12,6 +12,7 @@ export const KEYSTORE_ERROR_CODES = {
   ERR_KEYSTORE_DELETED: 'the key is deleted but recoverable: recover or purge it before reusing its name',
   ERR_KEYSTORE_NOT_DELETED: 'recover or purge was asked for a key that is not deleted',
   ERR_KEYSTORE_KEY_TYPE: 'the key type or size is not supported (oct 128/192/256, RSA 2048/3072/4096)',
+  ERR_KEYSTORE_KEY_MATERIAL: 'an imported key is not usable: oct without base64url k, RSA without every private part, or parts that do not belong together',
   ERR_KEYSTORE_KEY_OPS: 'key_ops holds an unknown or repeated operation, or one the key type cannot do',
   ERR_KEYSTORE_EXPORTABLE_NEEDS_POLICY: 'an exportable key must have a release policy (Key Vault AKV.SKR.1004)',
   ERR_KEYSTORE_POLICY_NEEDS_EXPORTABLE: 'a non-exportable key must not have a release policy (Key Vault AKV.SKR.1005)',

@@ -26,6 +26,7 @@ const KEY_VAULT: Partial<Record<KeystoreErrorCode, Mapping>> = {
   ERR_KEYSTORE_DELETED: { status: 409, code: 'Conflict' },
   ERR_KEYSTORE_CONFLICT: { status: 409, code: 'Conflict' },
   ERR_KEYSTORE_KEY_TYPE: BAD,
+  ERR_KEYSTORE_KEY_MATERIAL: BAD,
   ERR_KEYSTORE_KEY_OPS: BAD,
   ERR_KEYSTORE_POLICY_INVALID: BAD,
   ERR_KEYSTORE_EXPORTABLE_NEEDS_POLICY: { ...BAD, akv: 'AKV.SKR.1004' },

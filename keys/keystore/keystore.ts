@@ -1,13 +1,14 @@
 import { type KeystoreContext, toInfo } from './context.js';
 import { type IfExists, createKey, liveKey, notFound, rotateKey } from './create-version.js';
 import { KeystoreError } from './errors.js';
+import { importKey } from './import-version.js';
 import type { KeyEncryptionKey } from './kek.js';
 import { deleteKey, getDeletedKey, listDeletedKeys, purgeExpired, purgeKey, recoverKey } from './lifecycle.js';
 import { assertKeyName, normalizeVersion } from './names.js';
 import { type ExportOptions, type ExportedKey, type IntegrityFailure, checkIntegrity, exportForRelease, rewrapDeks } from './release-export.js';
 import type { PolicyValidator } from './release-policy.js';
 import type { KeyStorage } from './storage.js';
-import type { Actor, CreateKeyInput, DeletedKeyInfo, KeyUpdate, KeyVersionInfo, ReleasePolicyInput } from './types.js';
+import type { Actor, CreateKeyInput, ImportKeyInput, DeletedKeyInfo, KeyUpdate, KeyVersionInfo, ReleasePolicyInput } from './types.js';
 import { updateKey } from './update-version.js';
 
 export interface KeystoreOptions {
@@ -46,6 +47,11 @@ export class Keystore {
   /** Creates a key; on an existing name adds a version as Key Vault does, unless `ifExists` is 'fail'. */
   create(name: string, input: CreateKeyInput, who: Actor & { ifExists?: IfExists }): Promise<KeyVersionInfo> {
     return createKey(this.#ctx, name, input, who);
+  }
+
+  /** Imports a key's material (Key Vault's import): a new key, or a new version of an existing one. */
+  import(name: string, input: ImportKeyInput, who: Actor & { ifExists?: IfExists }): Promise<KeyVersionInfo> {
+    return importKey(this.#ctx, name, input, who);
   }
 
   /** A version's public part and attributes (the current version by default); deleted keys are not found. */

@@ -62,6 +62,31 @@ export interface CreateKeyInput {
   readonly releasePolicy?: ReleasePolicyInput;
 }
 
+/** A JSON Web Key to import: an oct key's `k`, or an RSA private key with every CRT part (base64url). */
+export interface ImportedJwk {
+  readonly kty: string;
+  readonly key_ops?: readonly string[];
+  readonly k?: string;
+  readonly n?: string;
+  readonly e?: string;
+  readonly d?: string;
+  readonly p?: string;
+  readonly q?: string;
+  readonly dp?: string;
+  readonly dq?: string;
+  readonly qi?: string;
+}
+
+/** What to import (Key Vault's PUT /keys/{name}). Defaults as create: enabled, not exportable. */
+export interface ImportKeyInput {
+  readonly key: ImportedJwk;
+  /** Key Vault's `hsm`: an oct or RSA key is stored as oct-HSM or RSA-HSM. */
+  readonly hsm?: boolean;
+  readonly enabled?: boolean;
+  readonly exportable?: boolean;
+  readonly releasePolicy?: ReleasePolicyInput;
+}
+
 /** Who asks; recorded as the audit entry's actor. */
 export interface Actor {
   readonly actor: string;

@@ -28,12 +28,19 @@ export interface VersionSpec {
   readonly created: number;
 }
 
+/** Private material and its public part: raw bytes for oct, PKCS#8 DER for RSA. */
+export interface KeyMaterial {
+  readonly material: Buffer;
+  readonly publicKey: { n: string; e: string } | null;
+}
+
 /**
- * Generates the material of a new version and seals it: fresh DEK, material under AES-256-GCM bound to the
- * version, attributes MACed, DEK wrapped by the current KEK. Material and DEK are wiped before returning.
+ * Seals a new version's material (generated, or `supplied` by an import, which this takes over): fresh DEK,
+ * material under AES-256-GCM bound to the version, attributes MACed, DEK wrapped by the current KEK. Material
+ * and DEK are wiped before returning.
  */
-export async function sealNewVersion(ctx: KeystoreContext, spec: VersionSpec): Promise<Omit<StoredVersion, 'ord' | 'rev'>> {
-  const { material, publicKey } = await generateMaterial(spec.kty, spec.keySize);
+export async function sealNewVersion(ctx: KeystoreContext, spec: VersionSpec, supplied?: KeyMaterial): Promise<Omit<StoredVersion, 'ord' | 'rev'>> {
+  const { material, publicKey } = supplied ?? (await generateMaterial(spec.kty, spec.keySize));
   const dek = randomBytes(32);
   try {
     const id = identityOf(spec);

@@ -1,6 +1,6 @@
-import type { CreateKeyInput, KeyType, KeyUpdate, ReleasePolicyInput } from '../../keys/keystore/index.js';
+import type { CreateKeyInput, ImportKeyInput, ImportedJwk, KeyType, KeyUpdate, ReleasePolicyInput } from '../../keys/keystore/index.js';
 import { KrsError } from './errors.js';
-import type { AttributesBody, CreateKeyBody, ReleasePolicyBody, UpdateKeyBody } from './routes/key-schemas.js';
+import type { AttributesBody, CreateKeyBody, ImportKeyBody, ReleasePolicyBody, UpdateKeyBody } from './routes/key-schemas.js';
 
 /**
  * Key Vault request bodies as keystore inputs. What Key Vault can do and this KRS cannot (activation and
@@ -16,6 +16,29 @@ export function toCreateInput(body: CreateKeyBody): CreateKeyInput {
     kty: body.kty as KeyType,
     ...(body.key_size === undefined ? {} : { keySize: body.key_size }),
     ...(body.key_ops === undefined ? {} : { keyOps: body.key_ops }),
+    ...(a.enabled === undefined ? {} : { enabled: a.enabled }),
+    ...(a.exportable === undefined ? {} : { exportable: a.exportable }),
+    ...(body.release_policy === undefined ? {} : { releasePolicy: policyInput(body.release_policy) }),
+  };
+}
+
+/** PUT /keys/{name}: an oct key's bytes or an RSA private key, with create's attributes and release policy. */
+export function toImportInput(body: ImportKeyBody): ImportKeyInput {
+  refuseUnsupported(body.attributes, body.tags);
+  const j = body.key;
+  if (j.kty.startsWith('EC') || j.crv !== undefined || j.x !== undefined || j.y !== undefined) unsupported('EC keys');
+  if (j.key_hsm !== undefined) unsupported('importing HSM-protected key blobs (key_hsm, BYOK)');
+  if (body.Hsm !== undefined && body.hsm !== undefined && body.Hsm !== body.hsm) throw new KrsError('ERR_KEY_FEATURE_UNSUPPORTED', 'Hsm and hsm disagree');
+  const hsm = body.Hsm ?? body.hsm;
+  const a = body.attributes ?? {};
+  const key: ImportedJwk = {
+    kty: j.kty,
+    ...(j.key_ops === undefined ? {} : { key_ops: j.key_ops }),
+    ...Object.fromEntries((['k', 'n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const).filter((part) => j[part] !== undefined).map((part) => [part, j[part]])),
+  };
+  return {
+    key,
+    ...(hsm === undefined ? {} : { hsm }),
     ...(a.enabled === undefined ? {} : { enabled: a.enabled }),
     ...(a.exportable === undefined ? {} : { exportable: a.exportable }),
     ...(body.release_policy === undefined ? {} : { releasePolicy: policyInput(body.release_policy) }),

@@ -75,12 +75,13 @@ export async function benchAttest(): Promise<boolean> {
   const { url, child } = await startKrs(dir);
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   try {
-    const send = (bodies: string[]) => async (): Promise<void> => {
+    const send = (bodies: string[]) => async (): Promise<boolean> => {
       const body = bodies.pop();
-      if (!body) return;
+      if (!body) return false;
       const res = await pool.request({ path: ATTEST, method: 'POST', body, headers: { 'content-type': 'application/json' } });
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`attest answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      return true;
     };
     const warm = await makeRequests(pool, 60);
     await closedLoop(send(warm), 8, 1500);

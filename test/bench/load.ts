@@ -1,17 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Peak throughput of a closed loop: `concurrency` requests always in flight for `ms`. */
-export async function closedLoop(send: () => Promise<void>, concurrency: number, ms: number): Promise<{ rps: number; done: number }> {
+/**
+ * Peak throughput of a closed loop: `concurrency` requests always in flight for `ms`, or until `send` says the
+ * prepared work is used up (returns false). Only real requests count: an exhausted source must never inflate the
+ * rate (it once did, and the next phase tried to prepare millions of reports).
+ */
+export async function closedLoop(send: () => Promise<boolean>, concurrency: number, ms: number): Promise<{ rps: number; done: number }> {
   let done = 0;
   const end = performance.now() + ms;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        await send();
-        done++;
-      }
+      while (performance.now() < end && (await send())) done++;
     }),
   );
   return { rps: (done * 1000) / (performance.now() - start), done };
@@ -21,7 +22,7 @@ export async function closedLoop(send: () => Promise<void>, concurrency: number,
  * Latency at a fixed offered rate (open loop). Each latency is measured from the request's scheduled start,
  * so a stalled server cannot hide its queueing delay (no coordinated omission).
  */
-export async function openLoop(send: () => Promise<void>, rps: number, ms: number): Promise<{ p50: number; p99: number; n: number }> {
+export async function openLoop(send: () => Promise<unknown>, rps: number, ms: number): Promise<{ p50: number; p99: number; n: number }> {
   const interval = 1000 / rps;
   const count = Math.floor(ms / interval);
   const start = performance.now();

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchRunner } from '../../enclave-runner/runner.js';
 import { sseEvents } from '../enclave-runner/api-app.js';
-import { type Stack, startStack } from '../enclave-runner/stack.js';
+import { simulatedRootsPem } from '../../simulator/index.js';
+import { type Stack, roots, startStack } from '../enclave-runner/stack.js';
 import { cli } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
@@ -86,7 +87,9 @@ describe('zt4ai runner start in its own process', () => {
     // The plaintext lives in tmpfs for the upstream, private to the runner.
     expect(statSync(plaintextDir).mode & 0o777).toBe(0o700);
     expect(statSync(join(plaintextDir, 'ngram.json')).mode & 0o777).toBe(0o600);
-    expect((await cli(['runner', 'verify', '--url', run.url])).code).toBe(0);
+    const simRoots = join(stack.dir, 'sim-roots.pem');
+    writeFileSync(simRoots, simulatedRootsPem(await roots()));
+    expect((await cli(['runner', 'verify', '--url', run.url, '--sim-roots', simRoots])).code).toBe(0);
     const res = await fetch(`${run.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },

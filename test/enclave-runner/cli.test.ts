@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configDigest } from '../../enclave-runner/config/digest.js';
 import { type RunningRunner, launchRunner } from '../../enclave-runner/runner.js';
 import { cli } from '../helpers/cli.js';
-import { type Stack, startStack } from './stack.js';
+import { simulatedRootsPem } from '../../simulator/index.js';
+import { type Stack, roots, startStack } from './stack.js';
 
 let stack: Stack;
 let serving: RunningRunner;
@@ -45,12 +46,17 @@ describe('zt4ai runner start', () => {
 });
 
 describe('zt4ai runner verify', () => {
+  const simRoots = async (): Promise<string> => {
+    const file = join(stack.dir, 'sim-roots.pem');
+    writeFileSync(file, simulatedRootsPem(await roots()));
+    return file;
+  };
   it('exits 0 for a serving runner whose every step is ok, listing the steps', async () => {
-    const r = await cli(['runner', 'verify', '--url', serving.url]);
+    const r = await cli(['runner', 'verify', '--url', serving.url, '--sim-roots', await simRoots()]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/serving \(SIMULATED evidence\)/);
     for (const step of ['tee-key', 'evidence', 'attest', 'release', 'model-signature', 'unseal', 'load-model', 'serve']) expect(r.stdout).toMatch(new RegExp(`✓ ${step}`));
-    const json = await cli(['runner', 'verify', '--url', serving.url, '--json']);
+    const json = await cli(['runner', 'verify', '--url', serving.url, '--sim-roots', await simRoots(), '--json']);
     expect(json.json()).toMatchObject({ ok: true, state: 'serving' });
   });
 

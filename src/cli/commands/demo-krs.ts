@@ -9,7 +9,13 @@ import { type SimulatedRoots, SimulatedFirmware, simulatedRootsPem } from '../..
 import { resolveKrsConfig } from '../../krs/config.js';
 import { type KrsServer, startKrsServer } from '../../krs/server.js';
 import type { RunnerLauncher } from '../io.js';
-import { runRunnerDemo } from './demo-runner.js';
+import { type DemoServing, runRunnerDemo } from './demo-runner.js';
+
+/** The serving runner while the demo stays up: how to reach and check it, and every step so far. */
+export interface DemoHold extends DemoServing {
+  /** The simulator's roots (PEM), for `zt4ai runner verify --sim-roots`. */
+  readonly simRootsFile: string;
+}
 
 export interface KrsDemoStep {
   readonly step: string;
@@ -27,7 +33,7 @@ const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64
  * but the published JWKS, then a release policy decides over the token's claims. With a runner (the composed
  * CLI), the same KRS then holds the model key that enclave runners obtain (demo-runner.ts).
  */
-export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => void, runner?: RunnerLauncher): Promise<KrsDemoStep[]> {
+export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => void, runner?: RunnerLauncher, hold?: (serving: DemoHold) => Promise<void>): Promise<KrsDemoStep[]> {
   const dir = await mkdtemp(join(tmpdir(), 'zt4ai-demo-'));
   const steps: KrsDemoStep[] = [];
   const record = (step: string, expected: KrsDemoStep['expected'], outcome: KrsDemoStep['outcome'], codes: string[]): void => {
@@ -62,7 +68,10 @@ export async function runKrsDemo(roots: SimulatedRoots, say: (line: string) => v
     say('11. The same challenge used twice (a replay):');
     const replay = await attest(krs, roots, { reuseNonceOf: good.nonce });
     record('replayed challenge', 'rejected', replay.token ? 'accepted' : 'rejected', replay.codes);
-    if (runner) steps.push(...(await runRunnerDemo({ krs, dir, tokenFile, token, roots, runner, say })));
+    const simRootsFile = join(dir, 'sim-roots.pem');
+    await writeFile(simRootsFile, simulatedRootsPem(roots));
+    const holdHere = hold ? (s: DemoServing) => hold({ ...s, simRootsFile, steps: [...steps, ...s.steps] }) : undefined;
+    if (runner) steps.push(...(await runRunnerDemo({ krs, dir, tokenFile, token, roots, runner, say, ...(holdHere ? { hold: holdHere } : {}) })));
     else say('\n(The enclave runner steps need the composed CLI: run bin/zt4ai.js, as npm start does.)');
   } finally {
     await krs.close();

@@ -3,6 +3,7 @@ import { cp, mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
+import { OFF, SIZE } from '../../../attestation/snp/layout.js';
 import { rsaOaepWrapper } from '../../../keys/sealing/data-keys.js';
 import { sealModel } from '../../../keys/sealing/seal-model.js';
 import { type SimulatedRoots, SimulatedFirmware, TsmResponder } from '../../../simulator/index.js';
@@ -19,6 +20,17 @@ export interface RunnerDemoContext {
   readonly roots: SimulatedRoots;
   readonly runner: RunnerLauncher;
   readonly say: (line: string) => void;
+  /** When given, called once every step has run while the serving runner and the KRS still run (the demo stays up). */
+  readonly hold?: (serving: DemoServing) => Promise<void>;
+}
+
+/** What a client needs to talk to the demo's serving runner and check it. */
+export interface DemoServing {
+  readonly url: string;
+  readonly modelId: string;
+  /** The demo's release policy and the simulator's roots, as files for `zt4ai runner verify`. */
+  readonly policyFile: string;
+  readonly steps: readonly KrsDemoStep[];
 }
 
 interface StepView {
@@ -40,7 +52,8 @@ const SYSTEM_PROMPT = 'You are the zt4ai demo model. Answer in one or two senten
  * The enclave runner's half of the story: a model owner signs and seals the demo model to a KRS key whose
  * release policy pins the runner's configuration; a runner on simulated evidence attests, obtains the key,
  * verifies, unseals and serves it; the guardians block an injection and a system-prompt extraction; and
- * runners with a tampered model, a debuggable guest or another configuration get nothing, each with its reason.
+ * runners with a tampered model, a debuggable guest, another configuration or another launch measurement get
+ * nothing, each with its reason. With `hold`, the serving runner stays up until `hold` resolves.
  */
 export async function runRunnerDemo(ctx: RunnerDemoContext): Promise<KrsDemoStep[]> {
   const steps: KrsDemoStep[] = [];
@@ -53,7 +66,8 @@ export async function runRunnerDemo(ctx: RunnerDemoContext): Promise<KrsDemoStep
   try {
     const setup = await ownerSetup(ctx, responders);
     ctx.say(`\n12. A model owner signs the demo model (ECDSA P-256), creates an exportable RSA key on the KRS (key API, @azure/keyvault-keys)`);
-    ctx.say(`    whose release policy pins: simulated, fresh, not debuggable, runner configuration ${setup.digest.slice(0, 16)}..., and seals the model to it.`);
+    ctx.say(`    whose release policy pins: simulated, fresh, not debuggable, launch measurement ${setup.measurement.slice(0, 16)}...,`);
+    ctx.say(`    runner configuration ${setup.digest.slice(0, 16)}..., and seals the model to it.`);
     record('key with a release policy pinning the configuration; model signed and sealed', 'accepted', 'accepted', [], setup.keyId);
     ctx.say(`13. A confidential VM (simulated configfs-tsm tree) starts the enclave runner:`);
     const good = await launch(ctx, setup.config(), runners);
@@ -70,6 +84,10 @@ export async function runRunnerDemo(ctx: RunnerDemoContext): Promise<KrsDemoStep
     refused(await launch(ctx, setup.config({ evidence: { kind: 'simulated', path: debugTree } }), runners), 'debuggable guest', record, ctx.say);
     ctx.say('19. A runner whose configuration differs from the pinned one (its input guardian switched off):');
     refused(await launch(ctx, setup.config({ guardians: { input: { enabled: false } } }), runners), 'configuration not the pinned one', record, ctx.say);
+    ctx.say('20. A runner in a guest whose launch measurement is not the pinned one (another firmware or kernel):');
+    const otherTree = await tsmTree(ctx, setup.dir, { measurement: Buffer.alloc(SIZE.measurement, 0x42) }, responders);
+    refused(await launch(ctx, setup.config({ evidence: { kind: 'simulated', path: otherTree } }), runners), 'wrong launch measurement', record, ctx.say);
+    if (ctx.hold && good.ready) await ctx.hold({ url: good.url, modelId: 'zt4ai-demo', policyFile: setup.policyFile, steps });
   } catch (e) {
     // Something outside the story broke (a port, a file): report it as a failed step rather than a stack trace.
     const code = (e as { code?: unknown }).code;
@@ -87,6 +105,8 @@ interface OwnerSetup {
   readonly sealedDir: string;
   readonly keyId: string;
   readonly digest: string;
+  readonly measurement: string;
+  readonly policyFile: string;
   config(overrides?: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -114,15 +134,25 @@ async function ownerSetup(ctx: RunnerDemoContext, responders: TsmResponder[]): P
     ...overrides,
   });
   const digest = await ctx.runner.configDigest(config(), dir);
-  const key = await keyClient(ctx).createKey('demo-model-key', 'RSA-HSM', { keySize: 2048, exportable: true, releasePolicy: { encodedPolicy: new TextEncoder().encode(JSON.stringify(policy(ctx.krs.issuer, digest))) } });
+  const measurement = guestMeasurement(ctx.roots);
+  const releasePolicy = JSON.stringify(policy(ctx.krs.issuer, digest, measurement));
+  const policyFile = join(dir, 'release-policy.json');
+  await writeFile(policyFile, `${releasePolicy}\n`);
+  const key = await keyClient(ctx).createKey('demo-model-key', 'RSA-HSM', { keySize: 2048, exportable: true, releasePolicy: { encodedPolicy: new TextEncoder().encode(releasePolicy) } });
   const model = join(dir, 'model');
   await ctx.runner.makeDemoModel(model);
   const jwk = { kty: 'RSA', n: Buffer.from(key.key!.n!).toString('base64url'), e: Buffer.from(key.key!.e!).toString('base64url') };
   await sealModel(model, { outDir: sealedDir, key: { wrapper: rsaOaepWrapper(jwk, key.id!) }, sign: { privateKey: signer.privateKey }, threads: 0 });
-  return { dir, sealedDir, keyId: key.id!, digest, config };
+  return { dir, sealedDir, keyId: key.id!, digest, measurement, policyFile, config };
 }
 
-function policy(issuer: string, digest: string): Record<string, unknown> {
+/** The launch measurement of the demo's guest (the simulator's default), which the release policy pins. */
+function guestMeasurement(roots: SimulatedRoots): string {
+  const report = new SimulatedFirmware({ root: roots.Genoa }).getExtendedReport(Buffer.alloc(64)).report;
+  return Buffer.from(report.subarray(OFF.measurement, OFF.measurement + SIZE.measurement)).toString('hex');
+}
+
+function policy(issuer: string, digest: string, measurement: string): Record<string, unknown> {
   return {
     version: '1.0.0',
     anyOf: [
@@ -133,6 +163,7 @@ function policy(issuer: string, digest: string): Record<string, unknown> {
           { claim: 'x-zt4ai-simulated', equals: true },
           { claim: 'x-zt4ai-fresh', equals: true },
           { claim: 'x-ms-sevsnpvm-is-debuggable', equals: false },
+          { claim: 'x-ms-sevsnpvm-launchmeasurement', in: [measurement] },
           { claim: 'x-ms-runtime.x-zt4ai-config', equals: digest },
         ],
       },
@@ -147,10 +178,10 @@ function keyClient(ctx: RunnerDemoContext): KeyClient {
 }
 
 /** A simulated configfs-tsm tree whose requests a responder answers with the simulated Genoa firmware. */
-async function tsmTree(ctx: RunnerDemoContext, dir: string, guest: { policy?: bigint }, responders: TsmResponder[]): Promise<string> {
+async function tsmTree(ctx: RunnerDemoContext, dir: string, guest: { policy?: bigint; measurement?: Buffer }, responders: TsmResponder[]): Promise<string> {
   const tsm = join(dir, `tsm-${randomBytes(3).toString('hex')}`);
   await mkdir(join(tsm, 'report'), { recursive: true });
-  const firmware = new SimulatedFirmware({ root: ctx.roots.Genoa, ...(guest.policy === undefined ? {} : { guest: { policy: guest.policy } }) });
+  const firmware = new SimulatedFirmware({ root: ctx.roots.Genoa, guest: { ...(guest.policy === undefined ? {} : { policy: guest.policy }), ...(guest.measurement ? { measurement: guest.measurement } : {}) } });
   const responder = new TsmResponder(tsm, firmware, { intervalMs: 10 });
   responder.start();
   responders.push(responder);

@@ -6,7 +6,7 @@ import { type TrustStore, amdTrustStore, trustAnchorsFromPem } from '../../../at
 import { type SnpVerdict, verifySnpReport } from '../../../attestation/snp/verify.js';
 import { SimulatedFirmware, createSimulatedRoots, simulatedRootsPem } from '../../../simulator/index.js';
 import { type CliIo, type CommandResult, EXIT, printJson } from '../io.js';
-import { runKrsDemo } from './demo-krs.js';
+import { type DemoHold, runKrsDemo } from './demo-krs.js';
 
 interface DemoStep {
   readonly step: string;
@@ -20,22 +20,56 @@ interface DemoStep {
  * `zt4ai demo`: the Zero Trust story on the simulator, in one command: evidence verification, the attestation
  * service accepting a genuine (simulated) TEE and refusing everything else, and (with the runner composed in) a
  * sealed model released to an enclave runner that serves it behind the guardians, while a tampered model, a
- * debuggable guest and a changed configuration get no key. Each refusal is shown with its reason.
+ * debuggable guest, a changed configuration and another launch measurement get no key. Each refusal is shown with
+ * its reason. Then the serving runner stays up until Ctrl-C (with how to talk to it and verify it), unless --once.
  */
 export function registerDemoCommand(program: Command, io: CliIo, result: CommandResult): void {
   program
     .command('demo')
-    .description('run the Zero Trust flow locally on the SEV-SNP simulator and explain each decision')
+    .description('run the Zero Trust flow locally on the SEV-SNP simulator, explain each decision, and keep the runner serving until Ctrl-C')
+    .option('--once', 'run the flow and exit (0 only when every step behaved as expected) instead of staying up')
     .option('--json', 'print the steps as one JSON object')
-    .action(async (opts: { json?: boolean }) => {
-      const steps = await runDemo(opts.json ? () => {} : (line) => io.stdout(`${line}\n`), io.runner);
+    .action(async (opts: { json?: boolean; once?: boolean }) => {
+      const say = opts.json ? () => {} : (line: string) => io.stdout(`${line}\n`);
+      // With --json, stdout carries only the JSON: the instructions for the running stack go to stderr.
+      const hold = opts.once ? undefined : holdUntilSignal(opts.json ? (line) => io.stderr(`${line}\n`) : say);
+      const steps = await runDemo(say, io.runner, hold);
       const ok = steps.every((s) => s.outcome === s.expected);
       if (opts.json) printJson(io, { ok, simulated: true, steps });
       result.exitCode = ok ? EXIT.ok : EXIT.negative;
     });
 }
 
-async function runDemo(say: (line: string) => void, runner: CliIo['runner']): Promise<DemoStep[]> {
+/** Prints how to talk to the serving runner and check it, then waits for Ctrl-C (SIGINT) or SIGTERM. */
+function holdUntilSignal(say: (line: string) => void): (serving: DemoHold) => Promise<void> {
+  return async (s) => {
+    const unexpected = s.steps.filter((x) => x.outcome !== x.expected).length;
+    say(unexpected === 0 ? '\nEvery step so far ended as Zero Trust says it should.' : `\n${unexpected} step(s) did NOT end as expected.`);
+    say(`\nThe enclave runner keeps serving the demo model at ${s.url} (simulated evidence). Talk to it:\n`);
+    say(`  curl -s ${s.url}/v1/chat/completions -H 'content-type: application/json' \\`);
+    say(`    -d '{"model": "${s.modelId}", "messages": [{"role": "user", "content": "What does the key service do?"}]}'\n`);
+    say('  # OpenAI SDK (npm install openai), any key: the demo runner asks for none');
+    say(`  import OpenAI from 'openai';`);
+    say(`  const client = new OpenAI({ baseURL: '${s.url}/v1', apiKey: 'unused' });`);
+    say(`  const r = await client.chat.completions.create({ model: '${s.modelId}', messages: [{ role: 'user', content: 'What does the key service do?' }] });`);
+    say('  console.log(r.choices[0].message.content);\n');
+    say('Check its attestation before you send anything (report, chain, REPORT_DATA, token, release policy, status):\n');
+    say(`  zt4ai runner verify ${s.url} --sim-roots ${s.simRootsFile} --policy ${s.policyFile}\n`);
+    say('Press Ctrl-C to stop everything.');
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    say('\nStopping: runners (key buffers zeroed, plaintext removed), the simulated TEEs and the KRS...');
+  };
+}
+
+async function runDemo(say: (line: string) => void, runner: CliIo['runner'], hold?: (serving: DemoHold) => Promise<void>): Promise<DemoStep[]> {
   say('zt4ai demo: SEV-SNP attestation on the SIMULATOR (simulated AMD root; nothing here proves real hardware)\n');
   const roots = await createSimulatedRoots({ seed: 'zt4ai demo' });
   const simTrust: TrustStore = [...amdTrustStore(), ...trustAnchorsFromPem(simulatedRootsPem(roots), { simulated: true })];
@@ -67,7 +101,8 @@ async function runDemo(say: (line: string) => void, runner: CliIo['runner']): Pr
   say('6. A guest launched with debugging allowed (the host could read its memory):');
   const debug = new SimulatedFirmware({ root: roots.Genoa, guest: { policy: 0xb0000n } }).getExtendedReport(reportData);
   run('debuggable guest (a release policy must refuse it)', 'accepted', verifySnpReport(debug.report, { certificates: [debug.endorsement, debug.intermediate, debug.ark].map(parseCertificate), trust: simTrust }));
-  steps.push(...(await runKrsDemo(roots, say, runner)));
+  const evidenceSteps = [...steps];
+  steps.push(...(await runKrsDemo(roots, say, runner, hold ? (s) => hold({ ...s, steps: [...evidenceSteps, ...s.steps] }) : undefined)));
   const unexpected = steps.filter((s) => s.outcome !== s.expected).length;
   say(unexpected === 0 ? '\nEvery step ended as Zero Trust says it should. Everything is stopped and its temporary files removed.' : `\n${unexpected} step(s) did NOT end as expected.`);
   return steps;

@@ -4,10 +4,11 @@ import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { isKeyError } from '../../../keys/errors.js';
+import { wipe } from '../../../keys/keystore/errors.js';
 import { loadRsaPrivateKey, rsaOaepUnwrapper, rsaOaepWrapper } from '../../../keys/sealing/data-keys.js';
 import { inspectSealedModel } from '../../../keys/sealing/inspect.js';
 import type { Progress } from '../../../keys/sealing/run-options.js';
-import { sealModel } from '../../../keys/sealing/seal-model.js';
+import { type SealKey, sealModel } from '../../../keys/sealing/seal-model.js';
 import { directorySink } from '../../../keys/sealing/sinks.js';
 import { unsealModel } from '../../../keys/sealing/unseal-model.js';
 import { loadSigningKey } from '../../../keys/signing/ec-keys.js';
@@ -16,13 +17,14 @@ import { DEFAULT_IGNORE_PATHS } from '../../../keys/signing/oms-types.js';
 import { defaultSignatureFile, signModel } from '../../../keys/signing/sign.js';
 import { type VerifyTrust, verifyModel } from '../../../keys/signing/verify.js';
 import { type CliIo, type CommandResult, EXIT, UsageError, printJson } from '../io.js';
+import { KeyServiceError, fetchWrapKey, importDataKey } from './model-key-service.js';
 
 interface Common {
   json?: boolean;
 }
 type SignFlags = Common & { key: string; out?: string; ignore?: string[] };
 type VerifyFlags = Common & { sig: string; pubkey?: string; cert?: string; identity?: string; issuer?: string; trustedRoot?: string; ignore?: string[]; allowSymlinks?: boolean };
-type SealFlags = Common & { out: string; wrapKey: string; kid?: string; signKey?: string; sig?: string; chunkSize?: string; threads?: string };
+type SealFlags = Common & { out: string; wrapKey?: string; krs?: string; akv?: string; keyName?: string; policy?: string; adminTokenFile?: string; kid?: string; signKey?: string; sig?: string; chunkSize?: string; threads?: string };
 type UnsealFlags = Common & { out: string; unwrapKey: string; iUnderstandThisWritesPlaintext?: boolean; threads?: string };
 
 /** Failures of the user's inputs or of I/O (exit 2); every other KeyError is a negative verdict (exit 1). */
@@ -36,6 +38,11 @@ export function registerModelCommands(program: Command, io: CliIo, result: Comma
     try {
       result.exitCode = await fn(flags, ...positional);
     } catch (e) {
+      if (e instanceof KeyServiceError) {
+        report(io, flags, { ok: false, errors: [e.toJSON()] }, [`FAILED: ${e.message} [${e.code}]`]);
+        result.exitCode = EXIT.negative;
+        return;
+      }
       if (!isKeyError(e)) throw e;
       if (USAGE_CODES.has(e.code)) throw new UsageError(e.code, e.message, { cause: e });
       report(io, flags, { ok: false, errors: [e.toJSON()] }, [`FAILED: ${e.message} [${e.code}]`]);
@@ -67,8 +74,13 @@ export function registerModelCommands(program: Command, io: CliIo, result: Comma
     .command('seal <dir>')
     .description('encrypt every model file into a sealed container bound to the OMS root digest')
     .requiredOption('--out <dir>', 'output directory (new or empty)')
-    .requiredOption('--wrap-key <pem>', 'RSA public key (PEM or JWK) that wraps the data key (RSA-OAEP-256)')
-    .option('--kid <id>', 'key reference recorded in the headers (default: the JWK thumbprint)')
+    .option('--wrap-key <pem>', 'RSA public key (PEM or JWK) that wraps the data key (RSA-OAEP-256)')
+    .option('--kid <id>', 'with --wrap-key: key reference recorded in the headers (default: the JWK thumbprint)')
+    .option('--krs <url>', 'import a fresh data key into this KRS (or Managed HSM) as an exportable oct-HSM key (with --key-name, --policy)')
+    .option('--akv <url>', 'wrap the data key to the public part of an exportable RSA key with a release policy of this Key Vault (or KRS) (with --key-name)')
+    .option('--key-name <name>', 'the key on --krs or --akv')
+    .option('--policy <file>', 'with --krs: the release policy JSON of the imported key')
+    .option('--admin-token-file <file>', 'with --krs/--akv: bearer token file; default: DefaultAzureCredential')
     .option('--sign-key <pem>', 'sign the plaintext model first (ECDSA key); ships model.sig')
     .option('--sig <file>', 'an existing OMS bundle of the model to ship and enforce')
     .option('--chunk-size <bytes>', 'plaintext bytes per chunk: a power of two, 65536..16777216', '1048576')
@@ -143,14 +155,41 @@ async function trustFrom(io: CliIo, f: VerifyFlags): Promise<VerifyTrust> {
 async function sealCommand(io: CliIo, dir: string, f: SealFlags): Promise<0 | 1 | 2> {
   const model = await existing(io, dir, 'model');
   const out = await emptyOutput(io, f.out);
-  const wrapper = rsaOaepWrapper(await readInput(io, f.wrapKey, 'wrapping key'), f.kid);
+  checkKeyFlags(f);
   const sign = f.signKey ? { privateKey: await readKey(io, f.signKey, 'signing key', loadSigningKey) } : undefined;
   const bundle = f.sig ? await readInput(io, f.sig, 'signature') : undefined;
   if (sign && bundle) throw new UsageError('ERR_USAGE', 'give --sign-key or --sig, not both');
+  const key = await sealKeyOf(io, f);
+  try {
+    return await sealWith(io, dir, model, out, f, key, sign, bundle);
+  } finally {
+    if ('direct' in key) wipe(key.direct.dataKey);
+  }
+}
+
+/** Exactly one key source: --wrap-key [--kid], --krs --key-name --policy, or --akv --key-name. */
+function checkKeyFlags(f: SealFlags): void {
+  const sources = [f.wrapKey, f.krs, f.akv].filter((x) => x !== undefined).length;
+  if (sources !== 1) throw new UsageError('ERR_USAGE', 'give exactly one of --wrap-key, --krs or --akv');
+  if (f.wrapKey !== undefined && (f.keyName ?? f.policy ?? f.adminTokenFile) !== undefined) throw new UsageError('ERR_USAGE', '--key-name, --policy and --admin-token-file go with --krs or --akv, not --wrap-key');
+  if (f.wrapKey === undefined && f.kid !== undefined) throw new UsageError('ERR_USAGE', '--kid goes with --wrap-key; with a key service the versioned key id is recorded');
+  if (f.wrapKey === undefined && !f.keyName) throw new UsageError('ERR_USAGE', `${f.krs ? '--krs' : '--akv'} needs --key-name`);
+  if (f.krs !== undefined && !f.policy) throw new UsageError('ERR_USAGE', '--krs needs --policy: the imported key is exportable, and Key Vault requires a release policy for that');
+  if (f.akv !== undefined && f.policy !== undefined) throw new UsageError('ERR_USAGE', "--policy goes with --krs; with --akv the key's own release policy applies");
+}
+
+async function sealKeyOf(io: CliIo, f: SealFlags): Promise<SealKey> {
+  if (f.wrapKey !== undefined) return { wrapper: rsaOaepWrapper(await readInput(io, f.wrapKey, 'wrapping key'), f.kid) };
+  const target = { url: (f.krs ?? f.akv)!, flag: f.krs ? ('--krs' as const) : ('--akv' as const), keyName: f.keyName!, adminTokenFile: f.adminTokenFile };
+  if (f.krs !== undefined) return { direct: await importDataKey(io, target, f.policy!) };
+  return { wrapper: await fetchWrapKey(io, target) };
+}
+
+async function sealWith(io: CliIo, dir: string, model: string, out: string, f: SealFlags, key: SealKey, sign: { privateKey: KeyObject } | undefined, bundle: Buffer | undefined): Promise<0 | 1 | 2> {
   const bar = progress(io, f, 0);
   const s = await sealModel(model, {
     outDir: out,
-    key: { wrapper },
+    key,
     ...(sign ? { sign } : {}),
     ...(bundle ? { bundle } : {}),
     chunkSize: intFlag(f.chunkSize ?? '1048576', '--chunk-size'),

@@ -49,6 +49,41 @@ export const createKeyBody = {
   },
 } as const;
 
+const b64u = { type: 'string', maxLength: 2048, pattern: '^[A-Za-z0-9_-]*$' } as const;
+
+/** A JSON Web Key as Key Vault's import takes it; EC parts and BYOK's key_hsm are refused by the route. */
+const importJwk = {
+  type: 'object',
+  required: ['kty'],
+  additionalProperties: false,
+  properties: {
+    kid: { type: 'string', maxLength: 512 },
+    kty: { type: 'string', enum: ['oct', 'oct-HSM', 'RSA', 'RSA-HSM', 'EC', 'EC-HSM'] },
+    key_ops: keyOps,
+    k: b64u,
+    n: b64u,
+    e: b64u,
+    d: b64u,
+    p: b64u,
+    q: b64u,
+    dp: b64u,
+    dq: b64u,
+    qi: b64u,
+    key_hsm: { type: 'string', maxLength: 16_384 },
+    crv: { type: 'string' },
+    x: b64u,
+    y: b64u,
+  },
+} as const;
+
+/** Key Vault's import body (`Hsm` as the SDK spells it, `hsm` as the REST reference does). */
+export const importKeyBody = {
+  type: 'object',
+  required: ['key'],
+  additionalProperties: false,
+  properties: { key: importJwk, Hsm: { type: 'boolean' }, hsm: { type: 'boolean' }, attributes, release_policy: releasePolicySchema, tags },
+} as const;
+
 export const updateKeyBody = {
   type: 'object',
   additionalProperties: false,
@@ -84,6 +119,34 @@ export interface CreateKeyBody {
   release_policy?: ReleasePolicyBody;
   public_exponent?: number;
   crv?: string;
+  tags?: Record<string, string>;
+}
+
+export interface ImportJwkBody {
+  kid?: string;
+  kty: string;
+  key_ops?: string[];
+  k?: string;
+  n?: string;
+  e?: string;
+  d?: string;
+  p?: string;
+  q?: string;
+  dp?: string;
+  dq?: string;
+  qi?: string;
+  key_hsm?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+export interface ImportKeyBody {
+  key: ImportJwkBody;
+  Hsm?: boolean;
+  hsm?: boolean;
+  attributes?: AttributesBody;
+  release_policy?: ReleasePolicyBody;
   tags?: Record<string, string>;
 }
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Keystore, toDeletedKeyBundle, toKeyBundle, toKeyItem, toKeyVersionItem } from '../../../keys/keystore/index.js';
 import { principalOf } from '../key-api.js';
-import { toCreateInput, toKeyUpdate } from '../key-requests.js';
-import { type CreateKeyBody, type ListQuery, type UpdateKeyBody, createKeyBody, listQuery, nameParams, updateKeyBody, versionParams } from './key-schemas.js';
+import { toCreateInput, toImportInput, toKeyUpdate } from '../key-requests.js';
+import { type CreateKeyBody, type ImportKeyBody, type ListQuery, type UpdateKeyBody, createKeyBody, importKeyBody, listQuery, nameParams, updateKeyBody, versionParams } from './key-schemas.js';
 import { pageOf } from './paging.js';
 
 export interface KeyRouteOptions {
@@ -17,7 +17,7 @@ type Req<B = unknown, Q = ListQuery> = FastifyRequest<{ Params: Params; Body: B;
 const admin = { krsRole: 'keys.admin', keyVaultApi: true } as const;
 
 /**
- * Key Vault's key administration on its paths and shapes: create, get (public part only), list, list
+ * Key Vault's key administration on its paths and shapes: create, import, get (public part only), list, list
  * versions, update, rotate, delete. The SDK asks for the current version as `/keys/{name}/` (an empty
  * version segment), so every versionless path is also served with a trailing slash.
  */
@@ -30,6 +30,12 @@ export async function keyRoutes(app: FastifyInstance, options: KeyRouteOptions):
   app.post('/keys/:name/create', { schema: { summary: 'Create a key, or a new version of it', params: nameParams, body: createKeyBody }, config: admin }, async (request: Req<CreateKeyBody>, reply) => {
     noStore(reply);
     return toKeyBundle(await keystore.create(request.params.name, toCreateInput(request.body), who(request)), base());
+  });
+
+  // Import: the material arrives in the body; it is never logged (the body is not) and is wiped once sealed.
+  app.put('/keys/:name', { schema: { summary: "Import a key (an oct key's bytes or an RSA private key), or a new version of it", params: nameParams, body: importKeyBody }, config: admin }, async (request: Req<ImportKeyBody>, reply) => {
+    noStore(reply);
+    return toKeyBundle(await keystore.import(request.params.name, toImportInput(request.body), who(request)), base());
   });
 
   const get = async (request: Req, reply: FastifyReply): Promise<unknown> => {

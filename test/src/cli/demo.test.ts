@@ -4,14 +4,14 @@ import { cli } from '../../helpers/cli.js';
 
 describe('zt4ai demo', () => {
   it('every step ends as the Zero Trust story says it should, with the expected reasons', async () => {
-    const r = await cli(['demo', '--json']);
+    const r = await cli(['demo', '--once', '--json']);
     expect(r.code).toBe(0);
-    const out = r.json() as { ok: boolean; steps: Array<{ expected: string; outcome: string; codes: string[]; detail?: string }> };
+    const out = r.json() as { ok: boolean; steps: Array<{ step: string; expected: string; outcome: string; codes: string[]; detail?: string }> };
     expect(out.ok).toBe(true);
     expect(out.steps.map((s) => s.outcome)).toEqual([
       ...['accepted', 'rejected', 'rejected', 'rejected', 'accepted', 'accepted', 'accepted', 'rejected', 'rejected', 'rejected'],
-      // The enclave runner: key and sealed model, start-up, an answer; two guardian blocks; three runners that get nothing.
-      ...['accepted', 'accepted', 'accepted', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected'],
+      // The enclave runner: key and sealed model, start-up, an answer; two guardian blocks; four runners that get nothing.
+      ...['accepted', 'accepted', 'accepted', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected', 'rejected'],
     ]);
     expect(out.steps[1]!.codes).toContain('ERR_CERT_ROOT_UNTRUSTED');
     expect(out.steps[2]!.codes).toEqual(['ERR_SNP_SIGNATURE_INVALID']);
@@ -31,5 +31,7 @@ describe('zt4ai demo', () => {
     expect([out.steps[15]!.codes, out.steps[15]!.detail]).toEqual([['ERR_RUNNER_MODEL_TAMPERED', 'ERR_SEAL_CHUNK_CORRUPT'], 'unseal']);
     expect([out.steps[16]!.codes, out.steps[16]!.detail]).toEqual([['ERR_RUNNER_RELEASE_DENIED', 'ERR_RELEASE_POLICY_DENIED'], 'release']);
     expect([out.steps[17]!.codes, out.steps[17]!.detail]).toEqual([['ERR_RUNNER_RELEASE_DENIED', 'ERR_RELEASE_POLICY_DENIED'], 'release']);
+    // A wrong launch measurement: the policy pins the demo guest's measurement with `in`.
+    expect([out.steps[18]!.step, out.steps[18]!.codes, out.steps[18]!.detail]).toEqual(['wrong launch measurement', ['ERR_RUNNER_RELEASE_DENIED', 'ERR_RELEASE_POLICY_DENIED'], 'release']);
   });
 });
