@@ -1,35 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, generateKeyPairSync, randomBytes, sign, verify } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Pool } from 'undici';
 import { toPem } from '../../attestation/snp/certificate.js';
 import { SIGNED_LENGTH } from '../../attestation/snp/layout.js';
 import { parseReport } from '../../attestation/snp/report.js';
 import { SimulatedFirmware, createSimulatedRoots } from '../../simulator/index.js';
-import { REPO_ROOT } from '../helpers/shared.js';
 import { opsPerSecond } from './harness.js';
+import { startKrsChild } from './krs-child.js';
 import { closedLoop, openLoop } from './load.js';
 
 const ATTEST = '/attest/SevSnpVm?api-version=2022-08-01';
 const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
-
-/** Starts `zt4ai krs serve` in its own process (its own core), trusting the simulator, rate limits off. */
-async function startKrs(dir: string): Promise<{ url: string; child: ChildProcess }> {
-  writeFileSync(join(dir, 'krs.json'), JSON.stringify({ rateLimit: false, logLevel: 'warn' }));
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(REPO_ROOT, 'src/cli/main.ts'), 'krs', 'serve', '--config', join(dir, 'krs.json'), '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--trust-simulator', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\{"listening":"([^"]+)"\}/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    child.once('exit', (code) => fail(new Error(`krs serve exited with ${code}`)));
-  });
-  return { url, child };
-}
 
 /** Fresh evidence for each request: a new challenge nonce, new runtime data, a newly signed report. */
 async function makeRequests(pool: Pool, n: number): Promise<string[]> {
@@ -72,7 +55,7 @@ function rawAttestation(): () => void {
 export async function benchAttest(): Promise<boolean> {
   parseReport(Buffer.alloc(1184, 0).fill(2, 0, 1)); // warm the module graph outside the timed part
   const dir = mkdtempSync(join(tmpdir(), 'zt4ai-bench-krs-'));
-  const { url, child } = await startKrs(dir);
+  const { url, child } = await startKrsChild(dir);
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   try {
     const send = (bodies: string[]) => async (): Promise<boolean> => {

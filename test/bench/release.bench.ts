@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   type KeyObject,
   constants,
@@ -15,17 +14,17 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { toPem } from '../../attestation/snp/certificate.js';
 import { SIGNED_LENGTH } from '../../attestation/snp/layout.js';
 import { openReleaseResponse } from '../../keys/release/index.js';
 import { SimulatedFirmware, createSimulatedRoots } from '../../simulator/index.js';
-import { REPO_ROOT } from '../helpers/shared.js';
 import { opsPerSecond } from './harness.js';
+import { startKrsChild } from './krs-child.js';
 import { openLoop } from './load.js';
 
 const ATTEST = '/attest/SevSnpVm?api-version=2022-08-01';
@@ -37,24 +36,6 @@ interface Flow {
   readonly teePrivateKey: KeyObject;
   readonly teeJwk: { kty: 'RSA'; kid: string; n: string; e: string };
   readonly evidence: string;
-}
-
-/** `zt4ai krs serve` in its own process, trusting the simulator, rate limits off, with an administrator token. */
-async function startKrs(dir: string, token: string): Promise<{ url: string; child: ChildProcess }> {
-  writeFileSync(join(dir, 'krs.json'), JSON.stringify({ rateLimit: false, logLevel: 'warn' }));
-  writeFileSync(join(dir, 'admin.token'), token, { mode: 0o600 });
-  const args = ['--import', 'tsx', resolve(REPO_ROOT, 'src/cli/main.ts'), 'krs', 'serve', '--config', join(dir, 'krs.json'), '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'data'), '--trust-simulator', '--admin-token-file', join(dir, 'admin.token'), '--json'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  const url = await new Promise<string>((ok, fail) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\{"listening":"([^"]+)"\}/.exec(out);
-      if (m) ok(m[1]!);
-    });
-    child.once('exit', (code) => fail(new Error(`krs serve exited with ${code}`)));
-  });
-  return { url, child };
 }
 
 /**
@@ -174,7 +155,7 @@ function rawRelease(): () => void {
 export async function benchRelease(): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), 'zt4ai-bench-release-'));
   const token = randomBytes(24).toString('base64url');
-  const { url, child } = await startKrs(dir, token);
+  const { url, child } = await startKrsChild(dir, token);
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   try {
     const policy = { version: '1.0.0', anyOf: [{ authority: url, allOf: [{ claim: 'x-ms-sevsnpvm-is-debuggable', equals: false }, { claim: 'x-zt4ai-fresh', equals: true }] }] };
