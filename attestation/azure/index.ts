@@ -6,6 +6,7 @@ export { runtimeClaimsBound, runtimeClaimsDigest } from './binding.js';
 export { type AzureClaimContext, type AzureCvmClaims, type IsolationTeeClaims, ZT4AI_CVM_COMPLIANCE, buildAzureCvmClaims } from './claims.js';
 export { HASH_LENGTH, HCL, HCL_HASH_TYPES, HCL_OFF, HCL_REPORT_TYPES, HCL_REQUEST_TYPES, type HclHashName } from './hcl-layout.js';
 export { type HclReport, looksLikeHclReport, parseHclReport } from './hcl.js';
+export { quoteBindingNonce } from './quote-binding.js';
 export { HCL_AK_KID, HCL_EK_KID, type RuntimeClaims, type RuntimeKey, type VmConfiguration, parseRuntimeClaims, readRuntimeClaimsJson } from './runtime-claims.js';
 export { DIGEST_LENGTH, TPM_ALG, TPM_GENERATED_VALUE, TPM_HASHES, TPM_ST_ATTEST_QUOTE, type TpmHashName, hashFromAlg } from './tpm-constants.js';
 export { MAX_RSA_BITS, MIN_RSA_BITS, type RsaPublicJwk, rsaJwkThumbprint, rsaPublicKeyFromJwk } from './tpm-keys.js';

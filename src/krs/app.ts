@@ -7,6 +7,8 @@ import type { TrustStore } from '../../attestation/snp/trust.js';
 import { AttestService, type AttestServiceDeps } from './attest-service.js';
 import { AuditWriter } from './audit-writer.js';
 import { AuditedAttestService } from './audited-attest.js';
+import { AuditedAzureCvmService } from './audited-azure-cvm.js';
+import { AzureCvmService, type AzureCvmServiceDeps } from './azure-cvm-service.js';
 import { BASE64URL_PATTERN } from './base64url.js';
 import type { KrsConfig } from './config.js';
 import { KrsError } from './errors.js';
@@ -18,6 +20,7 @@ import { type KrsMetrics, createMetrics } from './metrics.js';
 import type { ChallengeService } from './nonce.js';
 import { noteRequest, requestNote } from './request-notes.js';
 import { attestRoutes } from './routes/attest.js';
+import { attestAzureCvmRoutes } from './routes/attest-azure-cvm.js';
 import { challengeRoutes } from './routes/challenge.js';
 import { operationsRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -83,7 +86,7 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(new KrsError('ERR_NOT_FOUND', `no ${request.method} route here`), request, reply));
   await app.register(swagger, {
-    openapi: { info: { title: 'zt4ai key-release service', version: '0.1.0', description: "MAA-compatible SEV-SNP attestation; Key Vault-compatible keys, Secure Key Release and an audit API" } },
+    openapi: { info: { title: 'zt4ai key-release service', version: '0.1.0', description: "MAA-compatible SEV-SNP attestation, Azure confidential-VM evidence; Key Vault-compatible keys, Secure Key Release and an audit API" } },
   });
   if (config.rateLimit) await app.register(rateLimit, { global: false, errorResponseBuilder: () => new KrsError('ERR_RATE_LIMITED') });
   const limit = config.rateLimit ? { max: config.rateLimit.max, timeWindow: config.rateLimit.timeWindowSeconds * 1000 } : null;
@@ -101,6 +104,10 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   const audit = deps.keyRelease ? new AuditWriter(deps.keyRelease.store.audit, clock) : null;
   const service = audit ? new AuditedAttestService(attestDeps, audit, logger) : new AttestService(attestDeps);
   await app.register(attestRoutes, { service, rateLimit: limit });
+  const { requireFreshness: _always, ...cvmBase } = attestDeps;
+  const cvmDeps: AzureCvmServiceDeps = { ...cvmBase, complianceStatus: config.azureCvm.complianceStatus };
+  const cvmService = audit ? new AuditedAzureCvmService(cvmDeps, audit, logger) : new AzureCvmService(cvmDeps);
+  await app.register(attestAzureCvmRoutes, { service: cvmService, rateLimit: limit });
   await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
   await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });
   await app.register(operationsRoutes, { metrics });

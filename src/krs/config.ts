@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { KEY_RELEASE_DEFAULTS, type KeyReleaseConfig, resolveKeyReleaseConfig } from './config-keys.js';
-import { bad, bool, integer, oneOf, optionalPath, text } from './config-values.js';
+import { bad, bool, integer, objectSetting, oneOf, onlyKeys, optionalPath, text } from './config-values.js';
 import { KrsStartupError } from './errors.js';
 
 /** api-versions accepted on POST /attest/SevSnpVm (azure-protocols.md §1.1). */
@@ -42,11 +42,22 @@ export interface KrsConfig extends KeyReleaseConfig {
   readonly rateLimit: { readonly max: number; readonly timeWindowSeconds: number } | null;
   /** Fetch a missing VCEK from AMD KDS. Default off: the evidence must carry its VCEK. */
   readonly kds: { readonly enabled: boolean; readonly baseUrl: string; readonly cacheDir: string | null };
+  /**
+   * POST /attest/AzureCvm. `complianceStatus` is the `x-ms-isolation-tee.x-ms-compliance-status` of its tokens:
+   * "zt4ai-verified-cvm" (default: the SNP report verified to a trusted root at VMPL 0 and binds the runtime
+   * claims, the quote verified) or "azure-compliant-cvm", MAA's value, which an operator sets deliberately so
+   * that Microsoft's confidential-VM release policies work unchanged; zt4ai does not make MAA's unpublished checks.
+   */
+  readonly azureCvm: { readonly complianceStatus: CvmComplianceStatus };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 /** The JSON config file and CLI flags: the same settings, all optional; paths relative to `baseDir`. */
 export type KrsConfigInput = { readonly [K in keyof KrsConfig]?: unknown };
+
+/** The values `azureCvm.complianceStatus` may take. */
+export const CVM_COMPLIANCE_STATUSES = ['zt4ai-verified-cvm', 'azure-compliant-cvm'] as const;
+export type CvmComplianceStatus = (typeof CVM_COMPLIANCE_STATUSES)[number];
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const KEY_BITS = [2048, 3072, 4096] as const;
@@ -75,6 +86,7 @@ export function resolveKrsConfig(input: KrsConfigInput, baseDir: string = proces
     bodyLimitBytes: integer(input.bodyLimitBytes, 'bodyLimitBytes', 1024, 16 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     rateLimit: rateLimitSetting(input.rateLimit),
     kds: kdsSetting(input.kds, baseDir),
+    azureCvm: azureCvmSetting(input.azureCvm),
     logLevel: oneOf(input.logLevel, 'logLevel', LOG_LEVELS) ?? 'info',
     ...resolveKeyReleaseConfig(input, baseDir),
   };
@@ -101,6 +113,7 @@ const DEFAULTS = {
   bodyLimitBytes: 64 * 1024,
   rateLimit: null,
   kds: null,
+  azureCvm: null,
   logLevel: 'info',
   ...KEY_RELEASE_DEFAULTS,
 } as const satisfies Record<keyof KrsConfig, unknown>;
@@ -183,6 +196,12 @@ function kdsSetting(value: unknown, baseDir: string): KrsConfig['kds'] {
     baseUrl: text(v.baseUrl, 'kds.baseUrl') ?? 'https://kdsintf.amd.com',
     cacheDir: optionalPath(v.cacheDir, 'kds.cacheDir', baseDir),
   };
+}
+
+function azureCvmSetting(value: unknown): KrsConfig['azureCvm'] {
+  const v = objectSetting(value, 'azureCvm') ?? {};
+  onlyKeys(v, 'azureCvm', ['complianceStatus']);
+  return { complianceStatus: oneOf(v.complianceStatus, 'azureCvm.complianceStatus', CVM_COMPLIANCE_STATUSES) ?? 'zt4ai-verified-cvm' };
 }
 
 function nonceKeySetting(value: unknown): string | null {

@@ -69,3 +69,39 @@ export const tokenResponseSchema = {
   required: ['token'],
   properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*$' } },
 } as const;
+
+const b64u = (description: string) => ({ type: 'string', minLength: 1, format: 'base64url', description }) as const;
+
+/** POST /attest/AzureCvm: Azure confidential-VM evidence (zt4ai's own request; see azure-cvm-service.ts). */
+export const azureCvmBodySchema = {
+  type: 'object',
+  required: ['hclReport', 'quote', 'pcrs', 'nonce', 'runtimeData'],
+  additionalProperties: false,
+  properties: {
+    hclReport: b64u('base64url of vTPM NV index 0x01400001: the HCL report (SNP report + runtime claims)'),
+    certificates: b64u('base64url of PEM certificates (VCEK, then ASK and ARK) or of Azure THIM JSON {vcekCert, certificateChain}'),
+    quote: {
+      type: 'object',
+      required: ['message', 'signature'],
+      additionalProperties: false,
+      properties: {
+        message: b64u('base64url of TPMS_ATTEST from TPM2_Quote by the AK (0x81000003)'),
+        signature: b64u('base64url of TPMT_SIGNATURE (or bare RSASSA signature)'),
+      },
+    },
+    pcrs: {
+      type: 'object',
+      description: 'the values of the PCRs the quote covers, {"<index>": "<hex>"}',
+      minProperties: 1,
+      maxProperties: 64,
+      additionalProperties: false,
+      patternProperties: { '^[0-9]{1,3}$': { type: 'string', pattern: '^[0-9a-fA-F]{40,128}$' } },
+    },
+    nonce: { type: 'string', minLength: 1, maxLength: 256, description: 'the challenge from POST /attest/challenge, as issued' },
+    runtimeData: {
+      ...dataBlob,
+      properties: { ...dataBlob.properties, dataType: { type: 'string', enum: ['JSON'] } },
+      description: "the quote's extraData must be SHA-256(nonce UTF-8 ‖ these bytes); the JSON becomes x-ms-runtime",
+    },
+  },
+} as const;

@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AzureCvmRequestBody, AzureCvmService } from '../azure-cvm-service.js';
+import { API_VERSIONS } from '../config.js';
+import { KrsError } from '../errors.js';
+import { noteRequest } from '../request-notes.js';
+import { apiVersionQuerySchema, azureCvmBodySchema, errorResponses, tokenResponseSchema } from './schemas.js';
+
+export interface AzureCvmRouteOptions {
+  readonly service: AzureCvmService;
+  readonly rateLimit: { max: number; timeWindow: number } | null;
+}
+
+type CvmRequest = FastifyRequest<{ Body: AzureCvmRequestBody; Querystring: { 'api-version'?: string } }>;
+
+/**
+ * POST /attest/AzureCvm?api-version=…: zt4ai's own route for Azure confidential-VM evidence (HCL report,
+ * certificates, TPM quote, PCRs, challenge, runtime data), answering `{token}` like /attest/SevSnpVm. MAA's
+ * AzureGuest flow (an encrypted token for the vTPM) is not reproduced.
+ */
+export async function attestAzureCvmRoutes(app: FastifyInstance, options: AzureCvmRouteOptions): Promise<void> {
+  const schema = {
+    summary: 'Attest Azure confidential-VM evidence (HCL report and TPM quote) and receive a signed attestation token',
+    querystring: apiVersionQuerySchema,
+    body: azureCvmBodySchema,
+    response: { 200: tokenResponseSchema, ...errorResponses },
+  };
+  const config = { krsDecision: true, ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}) };
+  app.post('/attest/AzureCvm', { schema, config, preValidation: checkVersion }, async (request: CvmRequest, reply: FastifyReply) => {
+    const outcome = await options.service.attest(request.body);
+    noteRequest(request, { outcome: 'issued', kid: outcome.kid, simulated: outcome.simulated, fresh: outcome.fresh });
+    void reply.header('cache-control', 'no-store');
+    return { token: outcome.token };
+  });
+}
+
+/** Before body validation, so a wrong api-version is reported as such. */
+async function checkVersion(request: CvmRequest): Promise<void> {
+  const version = request.query['api-version'];
+  if (version === undefined || !(API_VERSIONS as readonly string[]).includes(version)) {
+    throw new KrsError('ERR_API_VERSION_UNSUPPORTED', `api-version ${version === undefined ? 'is missing' : 'is not supported'}; use one of ${API_VERSIONS.join(', ')}`);
+  }
+}
