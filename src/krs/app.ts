@@ -6,8 +6,7 @@ import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
 import { AttestService, type AttestServiceDeps } from './attest-service.js';
 import { AuditWriter } from './audit-writer.js';
-import { AuditedAttestService } from './audited-attest.js';
-import { AuditedAzureCvmService } from './audited-azure-cvm.js';
+import { AZURE_CVM_AUDIT, SEV_SNP_AUDIT, auditedAttester } from './audited-attestation.js';
 import { AzureCvmService, type AzureCvmServiceDeps } from './azure-cvm-service.js';
 import { BASE64URL_PATTERN } from './base64url.js';
 import type { KrsConfig } from './config.js';
@@ -102,11 +101,13 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
     clock,
   };
   const audit = deps.keyRelease ? new AuditWriter(deps.keyRelease.store.audit, clock) : null;
-  const service = audit ? new AuditedAttestService(attestDeps, audit, logger) : new AttestService(attestDeps);
+  const plain = new AttestService(attestDeps);
+  const service = audit ? auditedAttester(plain, SEV_SNP_AUDIT, audit, logger) : plain;
   await app.register(attestRoutes, { service, rateLimit: limit });
   const { requireFreshness: _always, ...cvmBase } = attestDeps;
   const cvmDeps: AzureCvmServiceDeps = { ...cvmBase, complianceStatus: config.azureCvm.complianceStatus };
-  const cvmService = audit ? new AuditedAzureCvmService(cvmDeps, audit, logger) : new AzureCvmService(cvmDeps);
+  const plainCvm = new AzureCvmService(cvmDeps);
+  const cvmService = audit ? auditedAttester(plainCvm, AZURE_CVM_AUDIT, audit, logger) : plainCvm;
   await app.register(attestAzureCvmRoutes, { service: cvmService, rateLimit: limit });
   await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
   await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AzureCvmRequestBody, AzureCvmService } from '../azure-cvm-service.js';
+import type { Attester } from '../audited-attestation.js';
+import type { AzureCvmRequestBody } from '../azure-cvm-service.js';
 import { API_VERSIONS } from '../config.js';
 import { KrsError } from '../errors.js';
 import { noteRequest } from '../request-notes.js';
 import { apiVersionQuerySchema, azureCvmBodySchema, errorResponses, tokenResponseSchema } from './schemas.js';
 
 export interface AzureCvmRouteOptions {
-  readonly service: AzureCvmService;
+  readonly service: Attester<AzureCvmRequestBody>;
   readonly rateLimit: { max: number; timeWindow: number } | null;
 }
 

@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AttestRequestBody } from '../attest-request.js';
-import type { AttestService } from '../attest-service.js';
+import type { Attester } from '../audited-attestation.js';
 import { API_VERSIONS } from '../config.js';
 import { KrsError } from '../errors.js';
 import { noteRequest } from '../request-notes.js';
 import { apiVersionQuerySchema, attestBodySchema, errorResponses, tokenResponseSchema } from './schemas.js';
 
 export interface AttestRouteOptions {
-  readonly service: AttestService;
+  readonly service: Attester<AttestRequestBody>;
   /** Route-level @fastify/rate-limit settings, or null when rate limiting is off. */
   readonly rateLimit: { max: number; timeWindow: number } | null;
 }
