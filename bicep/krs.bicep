@@ -2,9 +2,12 @@
 // subnet. The KRS VM runs `zt4ai krs serve` with TLS (key generated on the VM at first boot); the runner VM attests
 // to the KRS and asks it for the model key. Sealed models live in a private storage container, as in main.bicep.
 //
-// The KRS's Key Vault-compatible key API and `zt4ai keys` are not built yet (see docs/deploy-azure.md): until they
-// are, this deploys and starts the KRS (attestation, tokens, JWKS) and a runner that keeps retrying for its key.
-// deploy/deploy.sh --template krs copies the KRS certificate to the runner as the CA it trusts for the KRS.
+// The runner attests its vTPM evidence at the KRS (POST /attest/AzureCvm) and asks the KRS's Key Vault-compatible key
+// API for the model key, authenticated by its user-assigned managed identity: the KRS trusts Entra ID tokens of this
+// tenant for the resource krsResource (an app registration you create once, docs/deploy-azure.md) and grants
+// keys.release to exactly that identity's object id (adminAuth.jwt.principals), so no app-role assignment is needed.
+// deploy/deploy.sh --template krs copies the KRS certificate to the runner as the CA it trusts for the KRS. Until you
+// create the model key on the KRS and upload the model sealed to it, the runner keeps retrying.
 // Properties are sourced in the modules (bicep-deploy.md in ../shared/docs and the official references named there).
 
 targetScope = 'resourceGroup'
@@ -143,6 +146,9 @@ param krsRequireFreshness bool = true
 @description('Name of the model key in the KRS keystore.')
 param keyName string = 'zt4ai-model-key'
 
+@description('Application ID URI (api://<application id>) of an app registration in this tenant that stands for the KRS: the resource the runner\'s managed identity asks Entra ID for a token for. It needs no app roles. Create it once: docs/deploy-azure.md.')
+param krsResource string
+
 @description('Object id of the model owner (you): Storage Blob Data Contributor on the model container. Empty: none.')
 param modelOwnerPrincipalId string = ''
 
@@ -187,6 +193,8 @@ var krsVmName = '${namePrefix}-krs'
 var runnerVmName = '${namePrefix}-runner'
 var krsUrl = 'https://${krsPrivateIp}:${appPort}'
 var krsCaFile = '/etc/zt4ai/krs-ca.pem'
+// The tenant of the subscription, as bicep-deploy.md §2 gives a vault its tenantId: the runner's identity lives there.
+var tenantId = subscription().tenantId
 
 module network 'modules/network.bicep' = {
   name: 'zt4ai-network'
@@ -250,6 +258,27 @@ var krsConfig = {
     enabled: true
     cacheDir: '/var/lib/zt4ai-krs/kds-cache'
   }
+  // Who may call the key API (README "Key-release service: keys"): the administrator token made at first boot
+  // (krs.yaml), and Entra ID tokens of this tenant for krsResource. Entra ID's v1 access tokens, which managed
+  // identities get from IMDS, have the issuer https://sts.windows.net/<tenant>/ and carry the caller's object id in
+  // `oid` (learn.microsoft.com/entra/identity-platform/access-token-claims-reference). The identity's principalId
+  // (bicep-deploy.md §4) is that object id: it alone gets keys.release.
+  adminAuth: {
+    tokenFile: '/var/lib/zt4ai-krs/admin.token'
+    resource: krsResource
+    authority: 'https://login.microsoftonline.com/${tenantId}'
+    jwt: {
+      issuer: 'https://sts.windows.net/${tenantId}'
+      principals: [
+        {
+          oid: runnerIdentity.outputs.principalId
+          roles: [
+            'keys.release'
+          ]
+        }
+      ]
+    }
+  }
   logLevel: 'info'
 }
 
@@ -291,10 +320,13 @@ var runnerConfig = {
     url: krsUrl
     tlsCaFile: krsCaFile
   }
+  // No tokenFile: the runner authenticates with its managed identity (ManagedIdentityCredential for this client id),
+  // following the KRS's challenge to krsResource. The release CA is fetched from the KRS over the same TLS channel.
   keySource: {
     kind: 'zt4ai-krs'
     url: '${krsUrl}/keys/${keyName}'
     tlsCaFile: krsCaFile
+    managedIdentityClientId: runnerIdentity.outputs.clientId
   }
   sealedModel: {
     kind: 'azure-blob'
@@ -324,7 +356,9 @@ var runnerInit2 = replace(runnerInit1, '__RUNNER_UNIT_B64__', loadFileAsBase64('
 var runnerInit3 = replace(runnerInit2, '__RUNNER_CONFIG_B64__', base64(string(runnerConfig)))
 var runnerInit4 = replace(runnerInit3, '__AZURE_CLIENT_ID__', runnerIdentity.outputs.clientId)
 var runnerInit5 = replace(runnerInit4, '__NODE_MAJOR__', nodeMajor)
-var runnerInit = replace(runnerInit5, '__ZT4AI_PACKAGE__', zt4aiPackage)
+// Key Vault's roots (main.bicep's releaseSigner); unused with a KRS, but runner.yaml is one template for both.
+var runnerInit6 = replace(runnerInit5, '__AZURE_ROOTS_B64__', loadFileAsBase64('../deploy/cloud-init/azure-release-roots.pem'))
+var runnerInit = replace(runnerInit6, '__ZT4AI_PACKAGE__', zt4aiPackage)
 
 module runner 'modules/cvm.bicep' = {
   name: 'zt4ai-runner-vm'
@@ -377,3 +411,9 @@ output modelBlobPrefix string = modelBlobPrefix
 
 @description('Client id of the runner identity.')
 output identityClientId string = runnerIdentity.outputs.clientId
+
+@description('Object id (principal id) of the runner identity: the one caller the KRS grants keys.release.')
+output identityPrincipalId string = runnerIdentity.outputs.principalId
+
+@description('Resource (application ID URI) the KRS names in its challenge and accepts as token audience.')
+output krsResource string = krsResource

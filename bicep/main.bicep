@@ -2,6 +2,12 @@
 // Secure Key Release. Key Vault releases the key only to a VM whose Azure Attestation token satisfies the key's
 // release policy, and only to the runner's identity. Sealed models live in a private storage container.
 //
+// NOT YET USABLE END TO END: on a confidential VM the runner's evidence is the vTPM's, and Azure Attestation takes
+// that only through its AzureGuest protocol (../shared/docs/azure-protocols.md §1.6), which zt4ai does not implement.
+// The runner therefore refuses `attestation.kind: "azure-maa"` with vTPM evidence (ERR_RUNNER_CONFIG at its attest
+// step) and never gets the key. Everything else deploys and is checked; krs.bicep is the path that works today.
+// See docs/deploy-azure.md ("What is not built yet").
+//
 // Deploy with deploy/deploy.sh (what-if preview, then create, then wait for the runner). Step by step, costs and
 // troubleshooting: docs/deploy-azure.md. The release policy is deploy/policies/azure-cvm.json unless you pass
 // your own (releasePolicy); `npm test` parses it with the same engine zt4ai uses (test/deploy/).
@@ -263,6 +269,9 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// Written by cloud-init (runner.yaml, __AZURE_ROOTS_B64__).
+var azureReleaseRootsFile = '/etc/zt4ai/azure-release-roots.pem'
+
 // The runner's configuration, /etc/zt4ai/runner.json. DRAFT: the runner issue defines this schema; these are the
 // fields a deployment has to provide, named explicitly and documented in docs/deploy-azure.md.
 var runnerConfig = {
@@ -277,6 +286,12 @@ var runnerConfig = {
     kind: 'azure-key-vault'
     url: keyVault.outputs.keyId
     managedIdentityClientId: identity.outputs.clientId
+    // Key Vault signs a release with its TLS certificate (x5c), which chains to a public root: the runner accepts
+    // only the root CAs Microsoft lists for Azure's endpoints (deploy/cloud-init/azure-release-roots.pem, sourced
+    // there), not the whole system store, and not a pin of the vault's own certificate, which Azure renews.
+    releaseSigner: {
+      caFile: azureReleaseRootsFile
+    }
   }
   sealedModel: {
     kind: 'azure-blob'
@@ -308,7 +323,8 @@ var cloudInit2 = replace(cloudInit1, '__RUNNER_UNIT_B64__', loadFileAsBase64('..
 var cloudInit3 = replace(cloudInit2, '__RUNNER_CONFIG_B64__', base64(string(runnerConfig)))
 var cloudInit4 = replace(cloudInit3, '__AZURE_CLIENT_ID__', identity.outputs.clientId)
 var cloudInit5 = replace(cloudInit4, '__NODE_MAJOR__', nodeMajor)
-var cloudInit = replace(cloudInit5, '__ZT4AI_PACKAGE__', zt4aiPackage)
+var cloudInit6 = replace(cloudInit5, '__AZURE_ROOTS_B64__', loadFileAsBase64('../deploy/cloud-init/azure-release-roots.pem'))
+var cloudInit = replace(cloudInit6, '__ZT4AI_PACKAGE__', zt4aiPackage)
 
 module runner 'modules/cvm.bicep' = {
   name: 'zt4ai-runner-vm'

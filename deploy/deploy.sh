@@ -177,6 +177,11 @@ done
 # --- preview and deploy -----------------------------------------------------------------------------------------
 
 if ! $wait_only; then
+  if [[ "$template" == main ]]; then
+    log "NOTE: the runner of bicep/main.bicep cannot get its key yet: Azure Attestation takes a confidential VM's vTPM"
+    log "      evidence only through its AzureGuest protocol, which zt4ai does not implement, so the runner stops at its"
+    log "      attest step (ERR_RUNNER_CONFIG). Use --template krs for a deployment that serves (docs/deploy-azure.md)."
+  fi
   log "what-if: $template_file into $resource_group"
   az deployment group what-if "${az_args[@]}"
   confirm "Deploy these changes?" || die "cancelled; nothing was deployed"
@@ -261,21 +266,28 @@ if [[ "$template" == krs ]]; then
   printf '%s\n' "$cert" >"$out_dir/krs-cert.pem"
   cert_b64="$(printf '%s\n' "$cert" | base64 | tr -d '\n')"
   vm_run "$runner_vm" "install -d -m 0755 /etc/zt4ai && echo '$cert_b64' | base64 -d >/etc/zt4ai/krs-ca.pem && chmod 0644 /etc/zt4ai/krs-ca.pem && systemctl try-restart zt4ai-runner.service" >/dev/null
-  cat <<EOF
+  # With --wait-only (after the key and the sealed model exist), go on and wait for the runner below.
+  $wait_only || {
+    cat <<EOF
 
 KRS:     $krs_url (certificate saved in $out_dir/krs-cert.pem)
 Runner:  https://$runner_ip:$runner_port (starts serving once the KRS can release its model key)
 
-The KRS key API (zt4ai keys ...) is not built yet: the runner keeps retrying until the key exists on the KRS.
+The runner authenticates to the KRS with its managed identity ($(output identityPrincipalId)), which the KRS grants
+keys.release for $(output krsResource). It keeps retrying until the model key exists on the KRS and a model sealed
+to it is uploaded: create both from a machine in the virtual network with the KRS's administrator token
+(docs/deploy-azure.md, "Self-hosted KRS"). Then wait for it:
+  deploy/deploy.sh --template krs --resource-group $resource_group --name $deployment_name --wait-only
 Check the runner: az vm run-command invoke -g $resource_group -n $runner_vm --command-id RunShellScript \\
                     --scripts "curl -sk https://127.0.0.1:$runner_port/status"
 EOF
-  exit 0
+    exit 0
+  }
 fi
 
 # Right after the first deployment there is no sealed model yet (it is sealed to the key this deployment made), so
 # waiting would only time out. Look, if the caller may list the container; when unsure, wait.
-if $wait_ready && ! $wait_only; then
+if [[ "$template" == main ]] && $wait_ready && ! $wait_only; then
   blobs="$(az storage blob list --auth-mode login --account-name "$(output storageAccountName)" \
     --container-name "$(output modelContainerName)" --prefix "$(output modelBlobPrefix)/" --num-results 1 \
     --query 'length(@)' --output tsv 2>/dev/null || true)"
@@ -299,12 +311,21 @@ fi
 
 endpoint="https://$runner_ip:$runner_port"
 [[ -n "$runner_public_ip" ]] && endpoint="https://$runner_public_ip:$runner_port"
+if [[ "$template" == krs ]]; then
+  key_line="$(output krsUrl)/keys/$(output keyName)"
+  attestation_line="$(output krsUrl)"
+  policy_line="<the release policy you gave the key>"
+else
+  key_line="$(output keyId)"
+  attestation_line="$(output maaEndpoint)"
+  policy_line="$out_dir/release-policy.json"
+fi
 cat <<EOF
 
 Runner endpoint:  $endpoint$([[ -z "$runner_public_ip" ]] && echo " (private: reach it from the virtual network, a peered network or Azure Bastion)")
-Key:              $(output keyId)
-Attestation:      $(output maaEndpoint)
+Key:              $key_line
+Attestation:      $attestation_line
 
 Verify the runner before you send it anything:
-  zt4ai runner verify $endpoint --policy $out_dir/release-policy.json
+  zt4ai runner verify $endpoint --policy $policy_line
 EOF

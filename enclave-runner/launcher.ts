@@ -1,4 +1,4 @@
-import { makeDemoModel } from './backends/ngram/demo-model.js';
+import { LLAMA_DEMO_FILE, makeLlamaDemoModel } from './backends/llama/demo-model.js';
 import { configDigest } from './config/digest.js';
 import { resolveRunnerConfig } from './config/load.js';
 import { launchRunner } from './runner.js';
@@ -17,8 +17,9 @@ export const runnerLauncher = {
     const runner = await launchRunner(await resolveRunnerConfig(config, baseDir));
     return { url: runner.url, status: async () => runner.status(), stop: () => runner.stop() };
   },
-  /** Writes the demo model (ngram.json and its model card) into an empty directory. */
-  async makeDemoModel(outDir: string): Promise<void> {
-    await makeDemoModel(outDir);
+  /** Writes the demo model (the committed GGUF and its model card) into an empty directory; says how to serve it. */
+  async makeDemoModel(outDir: string): Promise<{ backend: Record<string, unknown>; modelFile: string }> {
+    await makeLlamaDemoModel(outDir);
+    return { backend: { kind: 'llama', file: LLAMA_DEMO_FILE, threads: 1, contextSize: 256 }, modelFile: LLAMA_DEMO_FILE };
   },
 };

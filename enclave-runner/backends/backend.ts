@@ -18,11 +18,14 @@ export interface GenerateParams {
 }
 
 /**
- * A loaded model. `generate` yields text pieces, one per token, until the model stops or `maxTokens`
+ * A loaded model. `generate` yields text pieces, one per token (empty for a token that completes no
+ * character yet), until the model stops or `maxTokens`
  * pieces were yielded (the API reports finish_reason "length" then, else "stop").
  */
 export interface InferenceBackend {
   readonly kind: string;
+  /** What /status shows about the loaded model (never prompts or answers). */
+  readonly detail?: Readonly<Record<string, unknown>>;
   generate(messages: readonly ChatMessage[], params: GenerateParams): AsyncIterable<string>;
   /** Tokens a text costs (prompt accounting); an estimate where the backend cannot count exactly. */
   countTokens(text: string): number;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { makeDemoModel } from '../backends/ngram/demo-model.js';
+import { LLAMA_DEMO_FILE, makeLlamaDemoModel } from '../backends/llama/demo-model.js';
+import { DEMO_MODEL_FILE, makeDemoModel } from '../backends/ngram/demo-model.js';
 import { configDigest, effectiveConfig } from '../config/digest.js';
 import { loadRunnerConfigFile } from '../config/load.js';
 import { isRunnerError } from '../errors.js';
@@ -23,11 +24,12 @@ export function registerRunnerCommands(program: Command, io: RunnerCliIo, result
     .command('start')
     .description('run the start-up sequence and serve; prints "listening on <url>" once serving; stops on SIGTERM/SIGINT')
     .requiredOption('--config <file>', 'runner configuration (JSON; see README "The enclave runner")')
+    .option('--listen <host:port>', "listen here instead of the file's listen setting (e.g. when another runner starts this one as its upstream)")
     .option('--json', 'print {"listening": url} (or the failure) as JSON')
-    .action((flags: { config: string } & JsonFlag) => run(io, result, () => startCommand(io, resolve(io.cwd, flags.config), flags.json === true)));
+    .action((flags: { config: string; listen?: string } & JsonFlag) => run(io, result, () => startCommand(io, resolve(io.cwd, flags.config), flags.json === true, flags.listen)));
   runner
     .command('verify')
-    .description("a client's checks before it sends anything: the runner's /attestation (SNP report and chain, REPORT_DATA, token, optional release policy, TLS key binding) and /status; exit 0 all passed, 1 any failed")
+    .description("a client's checks before it sends anything: the runner's /attestation (SNP report and chain, or on Azure the HCL report, TPM quote and PCRs; the runtime-data binding, token, optional release policy, TLS key binding) and /status; exit 0 all passed, 1 any failed")
     .argument('[url]', 'the runner (or --url)')
     .option('--url <url>', 'the runner, e.g. https://runner.example.com:8443')
     .option('--policy <file>', 'a release policy (Key Vault grammar) evaluated over the verified claims')
@@ -60,17 +62,20 @@ export function registerRunnerCommands(program: Command, io: RunnerCliIo, result
     );
   runner
     .command('make-demo-model')
-    .description('write the demo model (a word-level trigram model, about 16 KB) into an empty directory')
+    .description('write a demo model into an empty directory: llama (the committed 6.8 MB GGUF trained on the King James Bible) or ngram (a 16 KB word-level toy)')
     .requiredOption('--out <dir>', 'output directory (created; must be empty)')
+    .option('--kind <kind>', 'llama or ngram', 'llama')
     .option('--json', 'print the files as JSON')
-    .action((flags: { out: string } & JsonFlag) =>
+    .action((flags: { out: string; kind: string } & JsonFlag) =>
       run(io, result, async () => {
         const out = resolve(io.cwd, flags.out);
-        const made = await makeDemoModel(out).catch((e: Error) => {
+        if (flags.kind !== 'llama' && flags.kind !== 'ngram') throw new RunnerUsageError('ERR_USAGE', `--kind must be llama or ngram, not "${flags.kind}"`);
+        const made = await (flags.kind === 'llama' ? makeLlamaDemoModel(out) : makeDemoModel(out)).catch((e: Error) => {
           throw new RunnerUsageError('ERR_IO', e.message);
         });
-        if (flags.json) printJson(io, { out, ...made });
-        else io.stdout(`wrote ${made.files.join(', ')} to ${out} (${made.bytes} bytes of model, ${made.vocabulary} tokens); sign and seal it with zt4ai model seal\n`);
+        const backend = flags.kind === 'llama' ? { kind: 'llama', file: LLAMA_DEMO_FILE, contextSize: 256 } : { kind: 'ngram', file: DEMO_MODEL_FILE };
+        if (flags.json) printJson(io, { out, ...made, backend });
+        else io.stdout(`wrote ${made.files.join(', ')} to ${out} (${made.bytes} bytes of model); sign and seal it with zt4ai model seal, and serve it with backend ${JSON.stringify(backend)}\n`);
         return 0;
       }),
     );

@@ -1,4 +1,5 @@
 import { loadRunnerConfigFile } from '../config/load.js';
+import { listen } from '../config/values.js';
 import { RunnerError, isRunnerError } from '../errors.js';
 import { createRunnerLogger } from '../logging.js';
 import { type RunningRunner, launchRunner } from '../runner.js';
@@ -9,8 +10,10 @@ import { type RunnerCliIo, describeReason, printJson } from './io.js';
  * `listening on <url>` once it serves, and runs until SIGTERM or SIGINT, which stop it cleanly (key buffers
  * zeroed, plaintext removed) and exit 0. A failed start-up prints the step and the reason and exits 1.
  */
-export async function startCommand(io: RunnerCliIo, file: string, json: boolean): Promise<0 | 1 | 2> {
-  const config = await loadRunnerConfigFile(file);
+export async function startCommand(io: RunnerCliIo, file: string, json: boolean, listenAt?: string): Promise<0 | 1 | 2> {
+  const loaded = await loadRunnerConfigFile(file);
+  // --listen replaces the file's address (e.g. a port another runner chose): not part of the config digest.
+  const config = listenAt === undefined ? loaded : { ...loaded, listen: listen(listenAt) };
   // Logs go to stderr: stdout carries only the command's own output.
   const logger = createRunnerLogger(config.logLevel, { write: (line: string) => io.stderr(line) });
   let runner: RunningRunner;

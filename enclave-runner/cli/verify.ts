@@ -16,10 +16,12 @@ export interface VerifyFlags {
 
 /**
  * `zt4ai runner verify <url>`: a client's checks before it sends anything. Fetches `/attestation` and checks
- * the SNP report and chain (AMD roots; the simulator's only with --sim-roots), REPORT_DATA against the runtime
- * data, the token against the report and its issuer's JWKS, the optional release policy over the verified
- * claims, the TLS key binding (https), and `/status` (serving, every step ok). Exit 0 every check passed,
- * 1 any failed (each is listed), 2 usage or I/O (unreachable runner, unreadable files).
+ * the evidence and chain (AMD roots; the simulator's only with --sim-roots): for SEV-SNP the report, and
+ * REPORT_DATA against the runtime data; for an Azure vTPM the HCL report, REPORT_DATA against its runtime
+ * claims, the TPM quote by their AK, the PCR values, and the quote nonce against the challenge and the runtime
+ * data. Then the token against the evidence and its issuer's JWKS, the optional release policy over the
+ * verified claims, the TLS key binding (https), and `/status` (serving, every step ok). Exit 0 every check
+ * passed, 1 any failed (each is listed), 2 usage or I/O (unreachable runner, unreadable files).
  */
 export async function verifyCommand(io: RunnerCliIo, url: string, flags: VerifyFlags): Promise<0 | 1 | 2> {
   const base = parseUrl(url);
@@ -28,10 +30,13 @@ export async function verifyCommand(io: RunnerCliIo, url: string, flags: VerifyF
   const st = await fetchDoc(new URL('/status', base));
   const att = await fetchDoc(new URL('/attestation', base));
   const checks: VerifyCheck[] = [];
-  if (att.status === 200 && isAttestation(att.body)) {
-    checks.push(...(await checkAttestation({ attestation: att.body, url: base, peerSpkiSha256: att.spkiSha256, simRootsPem, policy, jwks: fetchJwks })));
+  const attestation = att.status === 200 ? readAttestation(att.body) : null;
+  if (attestation) {
+    checks.push(...(await checkAttestation({ attestation, url: base, peerSpkiSha256: att.spkiSha256, simRootsPem, policy, jwks: fetchJwks })));
   } else {
-    checks.push({ name: 'evidence', ok: false, detail: `GET /attestation answered HTTP ${att.status} without evidence` });
+    const kind = (att.body as { kind?: unknown } | null)?.kind;
+    const what = att.status !== 200 ? `HTTP ${att.status} without evidence` : kind === undefined || kind === 'sevsnp' || kind === 'azure-vtpm' ? 'a malformed document' : `evidence of a kind this client does not know (${JSON.stringify(kind)})`;
+    checks.push({ name: 'evidence', ok: false, detail: `GET /attestation answered ${what}` });
   }
   const status = st.status === 200 && Array.isArray((st.body as RunnerStatus | null)?.steps) ? (st.body as RunnerStatus) : null;
   const sameChannel = base.protocol !== 'https:' || (st.spkiSha256 !== null && st.spkiSha256 === att.spkiSha256);
@@ -96,9 +101,19 @@ async function fetchDoc(url: URL): Promise<Awaited<ReturnType<typeof getJson>>> 
   }
 }
 
-function isAttestation(b: unknown): b is RunnerAttestation {
-  const a = b as Partial<RunnerAttestation> | null;
-  return typeof a === 'object' && a !== null && typeof a.report === 'string' && typeof a.certificates === 'string' && typeof a.runtimeData === 'string' && typeof a.token === 'string';
+/** `/attestation` in either shape (`kind` sevsnp or azure-vtpm; an older runner's, without kind, is SEV-SNP); null otherwise. */
+function readAttestation(b: unknown): RunnerAttestation | null {
+  if (typeof b !== 'object' || b === null) return null;
+  const a = b as Record<string, unknown>;
+  const str = (v: unknown): v is string => typeof v === 'string';
+  if (!str(a.certificates) || !str(a.runtimeData) || !str(a.token)) return null;
+  if (a.kind === 'azure-vtpm') {
+    const q = a.quote as Record<string, unknown> | null;
+    const pcrs = a.pcrs;
+    const ok = str(a.hclReport) && str(a.challenge) && typeof q === 'object' && q !== null && str(q.message) && str(q.signature) && typeof pcrs === 'object' && pcrs !== null && !Array.isArray(pcrs);
+    return ok ? (a as unknown as RunnerAttestation) : null;
+  }
+  return (a.kind === undefined || a.kind === 'sevsnp') && str(a.report) ? ({ ...a, kind: 'sevsnp' } as unknown as RunnerAttestation) : null;
 }
 
 /** The issuer's JWKS at `<iss>/certs`, over CA-checked TLS (or loopback http); null when unreachable. */

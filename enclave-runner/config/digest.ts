@@ -12,7 +12,6 @@ import { CONFIG_SCHEMA, type RunnerConfig } from './types.js';
  */
 export function effectiveConfig(config: RunnerConfig): Record<string, unknown> {
   const { input, output } = config.guardians;
-  const backend = config.backend.kind === 'ngram' ? { kind: 'ngram', file: config.backend.file } : { kind: 'openai-proxy', url: config.backend.url, model: config.backend.model };
   return {
     schema: CONFIG_SCHEMA,
     trustedSigners: config.trustedSigners.map((s) => spkiSha256(s.publicKeyPem)).sort(),
@@ -20,9 +19,23 @@ export function effectiveConfig(config: RunnerConfig): Record<string, unknown> {
       input: { enabled: input.enabled, thresholds: input.thresholds, endSessionSeconds: input.endSessionSeconds, endSession: [...input.endSession].sort(), maxInputChars: input.maxInputChars },
       output: { enabled: output.enabled, leakAction: output.leakAction, disable: [...output.disable].sort() },
     },
-    backend,
+    backend: servedBackend(config),
     systemPromptSha256: sha256Hex(config.systemPrompt),
   };
+}
+
+/** What decides the answers: the model file and how it is prompted, not threads or ports. */
+function servedBackend(config: RunnerConfig): Record<string, unknown> {
+  const b = config.backend;
+  switch (b.kind) {
+    case 'ngram':
+      return { kind: b.kind, file: b.file };
+    case 'llama':
+      return { kind: b.kind, file: b.file, promptFormat: b.promptFormat };
+    case 'openai-upstream':
+      // A pointed-at upstream's loopback port is an address like any other; a started one's command is what runs.
+      return { kind: b.kind, command: b.command?.argv ?? null, model: b.model };
+  }
 }
 
 /** SHA-256 (hex) of the canonical JSON of `effectiveConfig`: the `x-zt4ai-config` value. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RunnerError } from '../errors.js';
-import { apiKeysSection, backendSection, guardiansSection, limitsSection, sealedModelSection, trustedSignersSection } from './model.js';
+import { backendSection } from './backend.js';
+import { apiKeysSection, guardiansSection, limitsSection, sealedModelSection, trustedSignersSection } from './model.js';
 import { attestationSection, evidenceSection, keySourceSection } from './services.js';
 import { CONFIG_SCHEMA, type RunnerConfig } from './types.js';
 import { bad, listen, object, oneOf, onlyKeys, path, text } from './values.js';
@@ -45,8 +46,8 @@ export async function resolveRunnerConfig(input: unknown, baseDir: string = proc
     limits: limitsSection(v.limits),
     logLevel: oneOf(v.logLevel, 'logLevel', LOG_LEVELS) ?? 'info',
   };
-  if (config.backend.kind === 'openai-proxy' && config.sealedModel.unsealTo !== 'tmpfs') {
-    throw bad('backend openai-proxy needs sealedModel.unsealTo "tmpfs": the upstream server loads the unsealed files from there');
+  if (config.backend.kind === 'openai-upstream' && config.sealedModel.unsealTo !== 'tmpfs') {
+    throw bad('backend openai-upstream needs sealedModel.unsealTo "tmpfs": the upstream server loads the unsealed files from there');
   }
   return config;
 }

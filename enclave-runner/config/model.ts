@@ -1,19 +1,23 @@
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { curveOf, loadVerifyKey, publicKeyPem } from '../../keys/signing/ec-keys.js';
-import type { ApiKeyConfig, BackendConfig, GuardiansConfig, LimitsConfig, SealedModelConfig, TrustedSigner } from './types.js';
-import { bad, bool, integer, isLoopbackHost, object, oneOf, onlyKeys, path, required, serviceUrl, stringList, text } from './values.js';
+import { azureBlobSection } from './blob.js';
+import type { ApiKeyConfig, GuardiansConfig, LimitsConfig, SealedModelConfig, TrustedSigner } from './types.js';
+import { bad, bool, integer, object, oneOf, onlyKeys, path, required, stringList, text } from './values.js';
 
 /** The model, backend, guardian and API sections of the config file. */
 
 export function sealedModelSection(value: unknown, baseDir: string): SealedModelConfig {
   const v = object(value, 'sealedModel');
   if (!v) throw bad('sealedModel is required: {"path": "<sealed model directory>"}');
-  onlyKeys(v, 'sealedModel', ['kind', 'path', 'unsealTo', 'plaintextDir', 'url', 'managedIdentityClientId']);
+  onlyKeys(v, 'sealedModel', ['kind', 'path', 'unsealTo', 'plaintextDir', 'url', 'managedIdentityClientId', 'maxBytes']);
   const kind = oneOf(v.kind, 'sealedModel.kind', ['directory', 'azure-blob'] as const) ?? 'directory';
-  if (kind === 'azure-blob') throw bad('sealedModel.kind "azure-blob" is not supported yet: download the sealed model (it is encrypted) to a directory and give its path');
   const plaintextDir = path(v.plaintextDir, 'sealedModel.plaintextDir', baseDir);
   const unsealTo = oneOf(v.unsealTo, 'sealedModel.unsealTo', ['memory', 'tmpfs'] as const) ?? (plaintextDir ? 'tmpfs' : 'memory');
   if (unsealTo === 'memory' && plaintextDir) throw bad('sealedModel.plaintextDir needs unsealTo "tmpfs"');
+  // From Blob Storage: downloaded (ciphertext) into a fresh 0700 directory under `path`, by default the temp directory.
+  if (kind === 'azure-blob') return { path: path(v.path, 'sealedModel.path', baseDir) ?? tmpdir(), unsealTo, plaintextDir, blob: azureBlobSection(v) };
+  if (v.url !== undefined || v.managedIdentityClientId !== undefined || v.maxBytes !== undefined) throw bad('sealedModel.url, managedIdentityClientId and maxBytes apply to kind "azure-blob"');
   const dir = path(v.path, 'sealedModel.path', baseDir);
   if (dir === null) throw bad('sealedModel.path is required');
   return { path: dir, unsealTo, plaintextDir };
@@ -54,22 +58,6 @@ function normalisedSigner(pem: string, name: string): string {
   } catch {
     throw bad(`${name} is not an ECDSA P-256 or P-384 public key (PEM)`);
   }
-}
-
-/** `backend`: the n-gram demo model (default) or a loopback OpenAI-compatible upstream. */
-export function backendSection(value: unknown): BackendConfig {
-  const v = object(value, 'backend') ?? { kind: 'ngram' };
-  onlyKeys(v, 'backend', ['kind', 'file', 'url', 'model', 'timeoutMs']);
-  const kind = oneOf(v.kind, 'backend.kind', ['ngram', 'openai-proxy'] as const) ?? 'ngram';
-  if (kind === 'ngram') {
-    if (v.url !== undefined || v.model !== undefined) throw bad('backend.url and backend.model apply to openai-proxy');
-    const file = text(v.file, 'backend.file') ?? 'ngram.json';
-    return { kind, file };
-  }
-  // The upstream sees prompts and answers in clear: it must run inside this VM.
-  const url = serviceUrl(v.url, 'backend.url');
-  if (!isLoopbackHost(url.hostname)) throw bad('backend.url must be a loopback URL (the upstream runs inside this confidential VM)');
-  return { kind, url: url.href.replace(/\/+$/, ''), model: text(v.model, 'backend.model'), timeoutMs: integer(v.timeoutMs, 'backend.timeoutMs', 100, 3_600_000) ?? 120_000 };
 }
 
 /** Entity types an operator may exempt from redaction; secrets of known formats and leaks always stay on. */

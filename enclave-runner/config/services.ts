@@ -1,24 +1,64 @@
 import type { AttestationConfig, CredentialConfig, EvidenceConfig, KeySourceConfig, ReleaseSignerTrust } from './types.js';
-import { type Obj, bad, object, oneOf, onlyKeys, path, serviceUrl, stringList, text } from './values.js';
+import { type Obj, bad, isLoopbackHost, object, oneOf, onlyKeys, path, serviceUrl, stringList, text } from './values.js';
 
 /** The evidence, attestation and key-source sections of the config file. */
 
 const DEFAULT_TSM = '/sys/kernel/config/tsm';
 const EVIDENCE_KINDS = ['auto', 'configfs-tsm', 'simulated', 'azure-vtpm'] as const;
 
-/** `"auto"`, a kind name, or `{kind, path}`; `simulated` needs the path of the simulator's tree. */
+/**
+ * `"auto"`, a kind name, or `{kind, path}`; `simulated` needs the path of the simulator's tree;
+ * `{kind: "azure-vtpm", tcti?, thimUrl?, kdsUrl?}` names the vTPM's TCTI and where the VCEK chain comes from.
+ */
 export function evidenceSection(value: unknown, baseDir: string): EvidenceConfig {
   const v: Obj = typeof value === 'string' ? { kind: value } : (object(value, 'evidence') ?? { kind: 'auto' });
-  onlyKeys(v, 'evidence', ['kind', 'path']);
+  onlyKeys(v, 'evidence', ['kind', 'path', ...AZURE_VTPM_KEYS]);
   const kind = oneOf(v.kind, 'evidence.kind', EVIDENCE_KINDS) ?? 'auto';
   const p = path(v.path, 'evidence.path', baseDir);
+  if (kind !== 'azure-vtpm') {
+    const azureOnly = AZURE_VTPM_KEYS.find((k) => v[k] !== undefined && v[k] !== null);
+    if (azureOnly) throw bad(`evidence.${azureOnly} applies to azure-vtpm, not ${kind}`);
+  }
   if (kind === 'simulated') {
     if (p === null) throw bad('evidence "simulated" needs evidence.path: the simulator\'s configfs-tsm tree (the directory holding report/)');
     return { kind, path: p };
   }
   if (kind === 'configfs-tsm') return { kind, path: p ?? DEFAULT_TSM };
   if (p !== null) throw bad(`evidence.path applies to configfs-tsm and simulated, not ${kind}`);
+  if (kind === 'azure-vtpm') return { kind, tcti: tcti(v.tcti), thimUrl: imdsUrl(v.thimUrl), kdsUrl: v.kdsUrl === undefined || v.kdsUrl === null ? null : baseUrl(serviceUrl(v.kdsUrl, 'evidence.kdsUrl')) };
   return { kind };
+}
+
+const AZURE_VTPM_KEYS = ['tcti', 'thimUrl', 'kdsUrl'] as const;
+
+/** A tpm2-tss TCTI string, `<name>[:<config>]` (`device:/dev/tpmrm0`, `swtpm:host=127.0.0.1,port=2321`, `tabrmd`). */
+function tcti(value: unknown): string | null {
+  const t = text(value, 'evidence.tcti');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refuses control characters in the TCTI string
+  if (t !== null && (t.length > 512 || !/^[A-Za-z0-9_.-]+(?::[^\u0000-\u001f\u007f]*)?$/.test(t))) {
+    throw bad('evidence.tcti must be a TCTI string "<name>[:<config>]", e.g. "device:/dev/tpmrm0" or "swtpm:host=127.0.0.1,port=2321"');
+  }
+  return t;
+}
+
+/** IMDS base URL: IMDS is plain http on the link-local 169.254.169.254 (inside the VM only), or a loopback stand-in. */
+function imdsUrl(value: unknown): string | null {
+  const t = text(value, 'evidence.thimUrl');
+  if (t === null) return null;
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    throw bad(`evidence.thimUrl "${t}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('evidence.thimUrl must be an http(s) URL');
+  if (url.username || url.password || url.search || url.hash) throw bad('evidence.thimUrl must not carry credentials, a query or a fragment');
+  if (url.protocol === 'http:' && url.hostname !== '169.254.169.254' && !isLoopbackHost(url.hostname)) throw bad('evidence.thimUrl: plain http only to the instance metadata service (169.254.169.254) or loopback; use https');
+  return baseUrl(url);
+}
+
+function baseUrl(url: URL): string {
+  return url.href.replace(/\/+$/, '');
 }
 
 /** `attestation`: the KRS (or MAA) base URL and the CA of its TLS certificate. */

@@ -10,7 +10,18 @@ export type EvidenceConfig =
   | { readonly kind: 'auto' }
   | { readonly kind: 'configfs-tsm'; readonly path: string }
   | { readonly kind: 'simulated'; readonly path: string }
-  | { readonly kind: 'azure-vtpm' };
+  | AzureVtpmEvidenceConfig;
+
+/** The Azure confidential VM's vTPM, read with tpm2-tools; the VCEK chain from THIM, else AMD KDS. */
+export interface AzureVtpmEvidenceConfig {
+  readonly kind: 'azure-vtpm';
+  /** The TCTI tpm2-tools use (TPM2TOOLS_TCTI); null: `device:/dev/tpmrm0`. */
+  readonly tcti: string | null;
+  /** Base URL of the instance metadata service serving THIM; null: http://169.254.169.254. */
+  readonly thimUrl: string | null;
+  /** AMD KDS base URL for the fallback; null: https://kdsintf.amd.com. */
+  readonly kdsUrl: string | null;
+}
 
 /** The attestation service the runner sends its evidence to. */
 export interface AttestationConfig {
@@ -45,12 +56,27 @@ export interface KeySourceConfig {
 
 /** The sealed model and where its plaintext may live. */
 export interface SealedModelConfig {
-  /** The sealed model directory (`*.sealed` containers and `model.sig`). */
+  /** The sealed model directory (`*.sealed` containers and `model.sig`); with `blob`, where the download directory is made. */
   readonly path: string;
   /** `memory`: plaintext stays in this process; `tmpfs`: 0600 files in `plaintextDir` (for upstream servers). */
   readonly unsealTo: 'memory' | 'tmpfs';
   /** Where tmpfs plaintext goes; null: a fresh /dev/shm/zt4ai-runner-<pid>-<random>. Must be on tmpfs. */
   readonly plaintextDir: string | null;
+  /** `kind: "azure-blob"`: the sealed directory is downloaded from Blob Storage into a fresh 0700 directory under `path` first. */
+  readonly blob?: AzureBlobSource;
+}
+
+/** A sealed model directory kept in Azure Blob Storage (ciphertext only), read with the workload's managed identity. */
+export interface AzureBlobSource {
+  /** The account URL: https://<account>.blob.core.windows.net, or path-style http://127.0.0.1:<port>/<account> for an IP host (emulators). */
+  readonly accountUrl: string;
+  readonly container: string;
+  /** The blob-name prefix of the directory: "" or ending in "/". */
+  readonly prefix: string;
+  /** The user-assigned identity; null: DefaultAzureCredential (AZURE_CLIENT_ID, then the VM's identity). */
+  readonly managedIdentityClientId: string | null;
+  /** The download is refused when its blobs add up to more. Default 256 GiB. */
+  readonly maxBytes: number;
 }
 
 /** A model signer the runner trusts: an ECDSA P-256/P-384 public key (PEM). */
@@ -58,10 +84,46 @@ export interface TrustedSigner {
   readonly publicKeyPem: string;
 }
 
-/** The inference backend: the n-gram demo model, or a proxy to a loopback OpenAI-compatible server. */
-export type BackendConfig =
-  | { readonly kind: 'ngram'; readonly file: string }
-  | { readonly kind: 'openai-proxy'; readonly url: string; readonly model: string | null; readonly timeoutMs: number };
+/** Where llama.cpp runs: `auto` takes a GPU when one and its prebuilt binary are present, else the CPU. */
+export type LlamaGpu = 'auto' | 'cpu' | 'cuda' | 'vulkan' | 'metal';
+
+/** GGUF models in this process through node-llama-cpp (llama.cpp). */
+export interface LlamaBackendConfig {
+  readonly kind: 'llama';
+  /** The GGUF file inside the unsealed model. */
+  readonly file: string;
+  /** CPU threads per evaluation. Default 1: llama.cpp's threads spin, so more threads than free cores is far slower. */
+  readonly threads: number;
+  readonly gpu: LlamaGpu;
+  /** Tokens of context per sequence; null: the model's training context, at most 4096. */
+  readonly contextSize: number | null;
+  /** Requests evaluated at once (context sequences); more wait their turn. Default 1. */
+  readonly parallel: number;
+  /** `chat`: the model's chat template; `completion`: the last user message as plain text; `auto`: chat when the model has a template. */
+  readonly promptFormat: 'auto' | 'chat' | 'completion';
+}
+
+/** How the runner starts the upstream itself: argv with `{model}` (the unsealed file in tmpfs) and `{port}` (a free loopback port). */
+export interface UpstreamCommand {
+  readonly argv: readonly string[];
+  /** The file of the unsealed model that `{model}` names. */
+  readonly file: string;
+  /** How long the upstream may take to answer GET /v1/models. Default 120000. */
+  readonly startTimeoutMs: number;
+}
+
+/** A loopback OpenAI-compatible server (llama.cpp's llama-server, vLLM, Ollama): pointed at (`url`), or started (`command`). */
+export interface UpstreamBackendConfig {
+  readonly kind: 'openai-upstream';
+  /** The upstream's base URL; null when the runner starts it (`command`) on a port of its choosing. */
+  readonly url: string | null;
+  readonly command: UpstreamCommand | null;
+  readonly model: string | null;
+  readonly timeoutMs: number;
+}
+
+/** The inference backend: llama.cpp in-process, a loopback OpenAI-compatible upstream, or the word-level n-gram toy. */
+export type BackendConfig = { readonly kind: 'ngram'; readonly file: string } | LlamaBackendConfig | UpstreamBackendConfig;
 
 /** The input guardian and session termination. */
 export interface InputGuardConfig {

@@ -1,21 +1,131 @@
+import type { KeyObject } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { type HclReport, parseHclReport, parseRuntimeClaims, quoteBindingNonce, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
+import { parseReport } from '../../attestation/snp/report.js';
 import { RunnerError } from '../errors.js';
-import type { EvidenceSource, SnpEvidence } from './source.js';
+import type { EvidenceBinding, EvidenceSource, SnpEvidence } from './source.js';
+import { AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, type TpmQuoteOutput, USER_DATA_NV_INDEX, USER_DATA_SIZE } from './tpm-device.js';
+import { DEFAULT_TCTI, Tpm2ToolsDevice } from './tpm2-tools.js';
+import { type VcekChain, fetchVcekChain } from './vcek-chain.js';
 
 /** The vTPM resource manager of an Azure confidential VM: the HCL report (with the SNP report inside) lives in its NV index. */
 export const AZURE_VTPM_DEVICE = '/dev/tpmrm0';
 
+const SOFTWARE_TPM_TCTI = /^(?:swtpm|mssim|libtpms)(?::|$)/;
+
+/** The PCRs quoted: the whole SHA-256 bank, as Azure's own attestation client and trustee's az-snp-vtpm attester do. */
+export const QUOTED_PCRS: PcrSelection = { bank: 'sha256', pcrs: Array.from({ length: 24 }, (_, i) => i) };
+
+export interface AzureVtpmOptions {
+  /** The TPM; default tpm2-tools on `tcti`. */
+  readonly device?: TpmDevice;
+  /** The TCTI for tpm2-tools (default `device:/dev/tpmrm0`); ignored when `device` is given. */
+  readonly tcti?: string;
+  /** IMDS base URL for THIM (default http://169.254.169.254). */
+  readonly thimUrl?: string;
+  /** AMD KDS base URL for the fallback (default https://kdsintf.amd.com). */
+  readonly kdsUrl?: string;
+  /** Per TPM command and per HTTP request. */
+  readonly timeoutMs?: number;
+  readonly dispatcher?: Dispatcher;
+}
+
 /**
- * Placeholder for Azure confidential VMs, where the guest cannot ask the firmware directly: the paravisor
- * puts an HCL report (SNP report + runtime claims with the vTPM's attestation key) in a vTPM NV index, and
- * freshness comes from a TPM quote. The parsers live in attestation/azure/; reading the vTPM and MAA's
- * request shape for it come with the Azure issue. Until then this source refuses, naming what is missing.
+ * Evidence on an Azure confidential VM, where the guest cannot ask the firmware: the paravisor puts an HCL
+ * report (the SNP report, with REPORT_DATA = hash of its runtime claims carrying the vTPM's AK) in NV index
+ * 0x01400001, and freshness comes from a TPM quote by that AK.
+ *  1. check that NV 0x01400001 holds an HCL report (else this is no Azure vTPM, and nothing is written to it),
+ *     then write the 64 bytes of REPORT_DATA (SHA-256 of the runtime data ‖ zeros) to NV 0x01400002 as user
+ *     data (the paravisor then refreshes the HCL report, whose claims carry it as `user-data`);
+ *  2. read the HCL report from NV 0x01400001; its runtime claims must be bound by REPORT_DATA and carry the AK;
+ *  3. TPM2_Quote with the AK at 0x81000003 over the SHA-256 PCRs, qualified by
+ *     quoteBindingNonce(challenge, runtime data), which binds the attestation service's challenge and the
+ *     runner's runtime data (its TEE key) into one AK signature; the quote is checked here with the AK (a PCR
+ *     that changed between the quote and its read-back is retried once);
+ *  4. the VCEK chain from THIM, else AMD KDS.
+ * The attestation service verifies all of it again (POST /attest/AzureCvm); this side only fails early with a
+ * clearer reason.
  */
 export class AzureVtpmSource implements EvidenceSource {
   readonly kind = 'azure-vtpm' as const;
-  readonly location = AZURE_VTPM_DEVICE;
-  readonly simulated = false;
+  readonly location: string;
+  /** A TCTI that reaches a software TPM directly (swtpm, mssim, libtpms) is a simulation, said in logs and /status. */
+  readonly simulated: boolean;
+  readonly #device: TpmDevice;
+  readonly #options: AzureVtpmOptions;
+  /** Where the last VCEK chain came from (for logs and tests). */
+  lastChain: Pick<VcekChain, 'source' | 'thimProblem'> | null = null;
 
-  async getReport(_reportData: Buffer): Promise<SnpEvidence> {
-    throw new RunnerError('ERR_RUNNER_EVIDENCE_PENDING', `found the Azure vTPM (${AZURE_VTPM_DEVICE}), but reading the HCL report from it is not implemented yet (it comes with the Azure issue); on a plain SEV-SNP guest use configfs-tsm`);
+  constructor(options: AzureVtpmOptions = {}) {
+    this.#options = options;
+    this.#device = options.device ?? new Tpm2ToolsDevice({ tcti: options.tcti ?? DEFAULT_TCTI, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+    this.location = this.#device.location;
+    this.simulated = SOFTWARE_TPM_TCTI.test(this.location);
+  }
+
+  async getReport(reportData: Buffer, binding?: EvidenceBinding): Promise<SnpEvidence> {
+    if (reportData.length !== USER_DATA_SIZE) throw new RangeError('REPORT_DATA is exactly 64 bytes');
+    if (!binding) throw new RunnerError('ERR_RUNNER_INTERNAL', 'the Azure vTPM evidence source needs the runtime data and the challenge its quote binds');
+    const challenge = binding.challenge;
+    if (challenge === null) {
+      throw new RunnerError('ERR_RUNNER_CONFIG', 'Azure vTPM evidence needs a challenge to quote over, and the attestation service has none: use a zt4ai KRS (attestation.kind "zt4ai-krs", POST /attest/AzureCvm); MAA\'s AzureGuest flow is not implemented');
+    }
+    // First make sure this is an Azure vTPM (the paravisor's HCL report is there): on any other TPM the runner
+    // must not define NV indices. Then the user data, after which the paravisor refreshes the report.
+    await this.#device.nvRead(HCL_REPORT_NV_INDEX);
+    await this.#device.nvWrite(USER_DATA_NV_INDEX, reportData);
+    const hclBytes = await this.#device.nvRead(HCL_REPORT_NV_INDEX);
+    const { hcl, ak } = readHcl(hclBytes);
+    const nonce = quoteBindingNonce(challenge, binding.runtimeData);
+    const quote = await this.#quote(nonce, ak);
+    const chain = await fetchVcekChain(hcl.snpReport, {
+      ...(this.#options.thimUrl ? { thimUrl: this.#options.thimUrl } : {}),
+      ...(this.#options.kdsUrl ? { kdsUrl: this.#options.kdsUrl } : {}),
+      ...(this.#options.timeoutMs === undefined ? {} : { timeoutMs: this.#options.timeoutMs }),
+      ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
+    });
+    this.lastChain = { source: chain.source, ...(chain.thimProblem ? { thimProblem: chain.thimProblem } : {}) };
+    return {
+      report: hcl.snpReport,
+      certificates: chain.certificates,
+      azure: {
+        hclReport: hclBytes,
+        quote: { message: quote.message, signature: quote.signature },
+        pcrs: Object.fromEntries([...quote.pcrs].map(([i, v]) => [String(i), v.toString('hex')])),
+        challenge,
+      },
+    };
+  }
+
+  /** A quote that verifies with the AK; a PCR extended between TPM2_Quote and the read-back gets one retry. */
+  async #quote(nonce: Buffer, ak: KeyObject): Promise<TpmQuoteOutput> {
+    for (let attempt = 1; ; attempt++) {
+      const quote = await this.#device.quote(AZURE_AK_HANDLE, nonce, QUOTED_PCRS);
+      const result = verifyTpmQuote(quote, { ak, nonce, pcrs: { sha256: quote.pcrs } });
+      if (result.ok) return quote;
+      const codes = result.errors.map((e) => e.code);
+      if (attempt === 1 && codes.every((c) => c === 'ERR_TPM_PCR_DIGEST')) continue;
+      const why = result.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
+      throw new RunnerError('ERR_RUNNER_EVIDENCE', `the vTPM's quote (AK at 0x81000003) does not verify with the HCLAkPub of its own HCL report: ${why.slice(0, 600)}`, {
+        reason: { code: codes[0] ?? 'ERR_TPM_QUOTE', details: result.errors.map((e) => ({ code: e.code, message: e.message })) },
+      });
+    }
+  }
+}
+
+/** The HCL report, parsed; its claims must be bound by REPORT_DATA and name an AK, or nothing can verify it. */
+function readHcl(bytes: Buffer): { hcl: HclReport; ak: KeyObject } {
+  try {
+    const hcl = parseHclReport(bytes);
+    parseReport(hcl.snpReport);
+    if (!runtimeClaimsBound(hcl)) throw new RunnerError('ERR_RUNNER_EVIDENCE', "the HCL report in NV 0x01400001 does not bind its runtime claims (REPORT_DATA is not their hash): the paravisor's report is corrupt");
+    return { hcl, ak: parseRuntimeClaims(hcl.runtimeClaims).ak.key };
+  } catch (e) {
+    if (e instanceof RunnerError) throw e;
+    const code = (e as { code?: unknown }).code;
+    throw new RunnerError('ERR_RUNNER_EVIDENCE', `NV index 0x01400001 does not hold a usable HCL report: ${(e as Error).message.slice(0, 300)}`, {
+      cause: e,
+      ...(typeof code === 'string' ? { reason: { code, message: (e as Error).message.slice(0, 300) } } : {}),
+    });
   }
 }

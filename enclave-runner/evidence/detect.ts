@@ -15,7 +15,8 @@ export interface ProbePaths {
 export const DEFAULT_PROBE_PATHS: ProbePaths = { configfsTsm: CONFIGFS_TSM_ROOT, azureVtpm: AZURE_VTPM_DEVICE };
 
 /**
- * Picks the evidence source. `auto` tries, in order, configfs-tsm (`<tsm>/report`) and the Azure vTPM;
+ * Picks the evidence source. `auto` tries, in order, configfs-tsm (`<tsm>/report`) and the Azure vTPM
+ * (`/dev/tpmrm0`, read with tpm2-tools: `{kind: "azure-vtpm"}` names another TCTI, THIM or KDS);
  * the simulator's tree is never detected, only used when the configuration says `simulated`. When nothing
  * is found the error names every path looked at.
  */
@@ -29,10 +30,15 @@ export async function selectEvidenceSource(config: EvidenceConfig, probe: ProbeP
       await requireDir(join(config.path, 'report'), 'ERR_RUNNER_NO_EVIDENCE_SOURCE', 'configfs-tsm is not available (Linux >= 6.7 with sev-guest, configfs mounted)');
       return new ConfigfsTsmSource({ root: config.path, simulated: false, ...timing });
     case 'azure-vtpm':
-      return new AzureVtpmSource();
+      return new AzureVtpmSource({
+        ...(config.tcti === null ? {} : { tcti: config.tcti }),
+        ...(config.thimUrl === null ? {} : { thimUrl: config.thimUrl }),
+        ...(config.kdsUrl === null ? {} : { kdsUrl: config.kdsUrl }),
+        ...timing,
+      });
     case 'auto':
       if (await isDir(join(probe.configfsTsm, 'report'))) return new ConfigfsTsmSource({ root: probe.configfsTsm, simulated: false, ...timing });
-      if (await exists(probe.azureVtpm)) return new AzureVtpmSource();
+      if (await exists(probe.azureVtpm)) return new AzureVtpmSource({ tcti: `device:${probe.azureVtpm}`, ...timing });
       throw new RunnerError(
         'ERR_RUNNER_NO_EVIDENCE_SOURCE',
         `no SEV-SNP evidence source found: looked for ${join(probe.configfsTsm, 'report')} (configfs-tsm: Linux >= 6.7 SEV-SNP guest with configfs mounted) and ${probe.azureVtpm} (Azure vTPM). The simulator's tree is used only when the configuration says evidence {"kind": "simulated", "path": "<tree>"}`,

@@ -3,14 +3,40 @@ import type { SnpEvidence } from '../evidence/source.js';
 
 /**
  * What `GET /attestation` answers: the evidence this runner attested with and the token it received, so that
- * a client can check them itself before it sends anything (`zt4ai runner verify`). `report` is the SNP report
- * (base64url), `certificates` the VCEK (or VLEK), ASK and ARK as one PEM chain (empty when the host supplied
- * none), `runtimeData` the exact bytes REPORT_DATA commits to (base64url), `token` the attestation service's JWT.
- * None of it is secret: the token names the TEE's public key, and a release needs the TEE's private key.
+ * a client can check them itself before it sends anything (`zt4ai runner verify`). `kind` says which evidence:
+ * `sevsnp` (configfs-tsm, the simulator) or `azure-vtpm` (an Azure confidential VM). None of it is secret: the
+ * token names the TEE's public key, and a release needs the TEE's private key.
  */
-export interface RunnerAttestation {
+export type RunnerAttestation = SnpRunnerAttestation | AzureVtpmRunnerAttestation;
+
+/**
+ * SEV-SNP evidence: `report` is the SNP report (base64url), whose REPORT_DATA is SHA-256(runtime data) ‖ zeros,
+ * `certificates` the VCEK (or VLEK), ASK and ARK as one PEM chain (empty when the host supplied none),
+ * `runtimeData` the exact bytes REPORT_DATA commits to (base64url), `token` the attestation service's JWT.
+ */
+export interface SnpRunnerAttestation {
+  readonly kind: 'sevsnp';
   readonly report: string;
   readonly certificates: string;
+  readonly runtimeData: string;
+  readonly token: string;
+}
+
+/**
+ * Azure vTPM evidence, as sent to the KRS's `POST /attest/AzureCvm`: `hclReport` NV index 0x01400001 as read
+ * (base64url; the SNP report inside, whose REPORT_DATA is the hash of the HCL runtime claims with the AK),
+ * `certificates` the VCEK chain (PEM), `quote` TPM2_Quote by that AK (TPMS_ATTEST and TPMT_SIGNATURE, base64url),
+ * `pcrs` the quoted SHA-256 PCR values (`{"<index>": "<hex>"}`), `challenge` the KRS's nonce exactly as issued,
+ * `runtimeData` the runner's runtime data (base64url): the quote's extraData is
+ * quoteBindingNonce(challenge, runtime data). `token` the attestation service's JWT.
+ */
+export interface AzureVtpmRunnerAttestation {
+  readonly kind: 'azure-vtpm';
+  readonly hclReport: string;
+  readonly certificates: string;
+  readonly quote: { readonly message: string; readonly signature: string };
+  readonly pcrs: Readonly<Record<string, string>>;
+  readonly challenge: string;
   readonly runtimeData: string;
   readonly token: string;
 }
@@ -18,5 +44,18 @@ export interface RunnerAttestation {
 export function attestationRecord(evidence: SnpEvidence, runtimeData: Buffer, token: string): RunnerAttestation {
   const c = evidence.certificates;
   const chain = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
-  return { report: evidence.report.toString('base64url'), certificates: chain, runtimeData: runtimeData.toString('base64url'), token };
+  const az = evidence.azure;
+  if (az) {
+    return {
+      kind: 'azure-vtpm',
+      hclReport: az.hclReport.toString('base64url'),
+      certificates: chain,
+      quote: { message: az.quote.message.toString('base64url'), signature: az.quote.signature.toString('base64url') },
+      pcrs: { ...az.pcrs },
+      challenge: az.challenge,
+      runtimeData: runtimeData.toString('base64url'),
+      token,
+    };
+  }
+  return { kind: 'sevsnp', report: evidence.report.toString('base64url'), certificates: chain, runtimeData: runtimeData.toString('base64url'), token };
 }

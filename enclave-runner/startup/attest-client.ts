@@ -2,15 +2,16 @@ import type { Dispatcher } from 'undici';
 import { toPem } from '../../attestation/snp/certificate.js';
 import type { AttestationConfig } from '../config/types.js';
 import { RunnerError } from '../errors.js';
-import type { SnpEvidence } from '../evidence/source.js';
+import type { AzureVtpmEvidence, SnpEvidence } from '../evidence/source.js';
 import { call, errorOf } from './http.js';
 
 const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
 /**
  * The attestation service in MAA's wire format: `POST /attest/challenge` (the KRS's freshness nonce) and
- * `POST /attest/SevSnpVm?api-version=2022-08-01`. A refusal (4xx) carries the service's code and every
- * failed check; an unreachable or failing service (network, 5xx) is told apart, since a retry may help.
+ * `POST /attest/SevSnpVm?api-version=2022-08-01` (Azure vTPM evidence: the KRS's `POST /attest/AzureCvm`).
+ * A refusal (4xx) carries the service's code and every failed check; an unreachable or failing service
+ * (network, 5xx) is told apart, since a retry may help.
  */
 export class AttestClient {
   readonly #config: AttestationConfig;
@@ -34,11 +35,36 @@ export class AttestClient {
 
   /** Sends the evidence with its runtime data; returns the attestation token (the release target). */
   async attest(evidence: SnpEvidence, runtimeData: Buffer): Promise<string> {
-    const c = evidence.certificates;
-    const chain = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
+    if (evidence.azure) return this.#attestAzureCvm(evidence, evidence.azure, runtimeData);
+    const chain = pemChain(evidence);
     const report = { SnpReport: b64u(evidence.report), ...(chain ? { VcekCertChain: b64u(chain) } : {}) };
     const body = { report: b64u(JSON.stringify(report)), runtimeData: { data: b64u(runtimeData), dataType: 'JSON' } };
-    const res = await call('POST', `${this.#config.url}/attest/SevSnpVm?api-version=2022-08-01`, body, this.#opts(), 'ERR_RUNNER_ATTEST_UNAVAILABLE');
+    return this.#token('/attest/SevSnpVm?api-version=2022-08-01', body);
+  }
+
+  /**
+   * Azure confidential-VM evidence to the KRS's `POST /attest/AzureCvm`: the HCL report, the VCEK chain, the
+   * quote over quoteBindingNonce(challenge, runtime data), the quoted PCRs, the challenge and the runtime data.
+   * MAA has no such route (its AzureGuest flow answers a token encrypted to the vTPM), so only a KRS takes it.
+   */
+  async #attestAzureCvm(evidence: SnpEvidence, azure: AzureVtpmEvidence, runtimeData: Buffer): Promise<string> {
+    if (this.#config.kind !== 'zt4ai-krs') {
+      throw new RunnerError('ERR_RUNNER_CONFIG', 'Azure vTPM evidence is attested by a zt4ai KRS (POST /attest/AzureCvm); attestation.kind "azure-maa" cannot take it (MAA\'s AzureGuest flow is not implemented)');
+    }
+    const chain = pemChain(evidence);
+    const body = {
+      hclReport: b64u(azure.hclReport),
+      ...(chain ? { certificates: b64u(chain) } : {}),
+      quote: { message: b64u(azure.quote.message), signature: b64u(azure.quote.signature) },
+      pcrs: azure.pcrs,
+      nonce: azure.challenge,
+      runtimeData: { data: b64u(runtimeData), dataType: 'JSON' },
+    };
+    return this.#token('/attest/AzureCvm?api-version=2022-08-01', body);
+  }
+
+  async #token(path: string, body: unknown): Promise<string> {
+    const res = await call('POST', `${this.#config.url}${path}`, body, this.#opts(), 'ERR_RUNNER_ATTEST_UNAVAILABLE');
     const token = (res.body as { token?: unknown } | null)?.token;
     if (res.status !== 200 || typeof token !== 'string') throw this.#failure(res.status, res.body, 'the evidence');
     return token;
@@ -53,4 +79,10 @@ export class AttestClient {
     if (status >= 400 && status < 500) return new RunnerError('ERR_RUNNER_ATTEST_REFUSED', `the attestation service refused ${what}: ${reason.code}${reason.message ? ` (${reason.message})` : ''}`, { reason });
     return new RunnerError('ERR_RUNNER_ATTEST_UNAVAILABLE', `the attestation service answered HTTP ${status} to ${what}${reason.code ? ` (${reason.code})` : ''}`, { reason });
   }
+}
+
+/** VCEK (or VLEK), ASK and ARK as one PEM chain; empty when the evidence came without certificates. */
+function pemChain(evidence: SnpEvidence): string {
+  const c = evidence.certificates;
+  return [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
 }

@@ -23,9 +23,17 @@ export async function credentialFor(config: KeySourceConfig): Promise<TokenCrede
     if (!/^[\x21-\x7e]{16,}$/.test(token)) throw new RunnerError('ERR_RUNNER_CONFIG', `keySource.tokenFile "${c.tokenFile}" must hold one token of at least 16 printable characters`);
     return { getToken: async (): Promise<AccessToken> => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
   }
+  return azureCredential(c.azure.managedIdentityClientId);
+}
+
+/**
+ * The workload's Azure identity exactly as in production: ManagedIdentityCredential for a user-assigned
+ * client id, else DefaultAzureCredential. Both reach IMDS at 169.254.169.254, or the host in
+ * `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the SDK's own override, which the simulated IMDS is reached by).
+ */
+export async function azureCredential(clientId: string | null): Promise<TokenCredential> {
   const identity = await import('@azure/identity');
-  const id = c.azure.managedIdentityClientId;
-  return id ? new identity.ManagedIdentityCredential({ clientId: id }) : new identity.DefaultAzureCredential();
+  return clientId ? new identity.ManagedIdentityCredential({ clientId }) : new identity.DefaultAzureCredential();
 }
 
 /**

@@ -51,7 +51,11 @@ export async function releaseModelKey(o: ReleaseInput): Promise<OpenedRelease> {
   }
   let opened: OpenedRelease;
   try {
-    opened = await openReleaseResponse(value, { teePrivateKey: o.tee.privateKey, teePublicJwk: o.tee.publicJwk, ...o.trust, expectedNonce: nonce });
+    // An Azure vault signs releases with a certificate for its own host: trusting public roots alone would
+    // accept any certificate they issued, so the host is checked too. A KRS's signer is its own CA's.
+    const host = new URL(o.config.vaultUrl).hostname;
+    const expectedHost = AZURE_VAULT.test(host) ? { expectedHost: host } : {};
+    opened = await openReleaseResponse(value, { teePrivateKey: o.tee.privateKey, teePublicJwk: o.tee.publicJwk, ...o.trust, expectedNonce: nonce, ...expectedHost });
   } catch (e) {
     throw new RunnerError('ERR_RUNNER_RELEASE_INVALID', `the release response was refused: ${(e as Error).message}`, { cause: e, ...withReason(reasonOf(e)) });
   }
@@ -95,15 +99,18 @@ function refusal(e: unknown, bodyText: string | null): RunnerError {
   }
   const reason: RunnerReason = errorOf(parsed) ?? { code: (e as { code?: string }).code ?? 'no_answer' };
   const says = `${reason.code}${reason.message ? `: ${reason.message}` : ''}`;
+  // The SDK's RestError carries the request, Authorization header and attestation token included: keep only
+  // its name and message, so that nothing printing this error's cause chain can leak a credential.
+  const cause = new Error(`${(e as Error).name ?? 'Error'}: ${(e as Error).message ?? String(e)}`);
   if (typeof status !== 'number' || status >= 500) {
-    return new RunnerError('ERR_RUNNER_RELEASE_UNAVAILABLE', `the key service ${typeof status === 'number' ? `answered HTTP ${status}` : `could not be reached (${says})`}`, { cause: e, reason });
+    return new RunnerError('ERR_RUNNER_RELEASE_UNAVAILABLE', `the key service ${typeof status === 'number' ? `answered HTTP ${status}` : `could not be reached (${says})`}`, { cause, reason });
   }
   if (status === 401 || reason.code === 'ERR_AUTH_ROLE' || reason.code === 'ForbiddenByRbac') {
-    return new RunnerError('ERR_RUNNER_RELEASE_AUTH', `the key service refused the runner's credential (HTTP ${status}, ${reason.code})`, { cause: e, reason });
+    return new RunnerError('ERR_RUNNER_RELEASE_AUTH', `the key service refused the runner's credential (HTTP ${status}, ${reason.code})`, { cause, reason });
   }
   // The failing clauses travel in reason.details; Key Vault's message is worth showing only without them.
   const why = reason.details && reason.details.length > 0 ? reason.code : says;
-  return new RunnerError('ERR_RUNNER_RELEASE_DENIED', `the key service refused to release the key (HTTP ${status}, ${why})`, { cause: e, reason });
+  return new RunnerError('ERR_RUNNER_RELEASE_DENIED', `the key service refused to release the key (HTTP ${status}, ${why})`, { cause, reason });
 }
 
 /** The released key must be the configured one (the host part may differ: issuer names versus addresses). */

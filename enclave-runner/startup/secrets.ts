@@ -1,4 +1,8 @@
-import type { PlaintextStore } from './plaintext.js';
+/** Anything that holds plaintext and can get rid of it: a plaintext store, a started upstream server. */
+export interface Wipeable {
+  wipe(): Promise<void>;
+  wipeSync(): void;
+}
 
 /**
  * Everything secret a runner holds in buffers or files: released key material, plaintext model files.
@@ -8,7 +12,7 @@ import type { PlaintextStore } from './plaintext.js';
  */
 export class Secrets {
   readonly #buffers = new Set<Buffer>();
-  readonly #stores = new Set<PlaintextStore>();
+  readonly #stores = new Set<Wipeable>();
   readonly #unhook: () => void;
 
   constructor() {
@@ -20,7 +24,7 @@ export class Secrets {
     return b;
   }
 
-  store(s: PlaintextStore): PlaintextStore {
+  store<S extends Wipeable>(s: S): S {
     this.#stores.add(s);
     return s;
   }

@@ -4,14 +4,15 @@ import type { Dispatcher } from 'undici';
 import type { OpenedRelease } from '../../keys/release/open-response.js';
 import type { Logger } from 'pino';
 import { configDigest } from '../config/digest.js';
-import type { RunnerConfig } from '../config/types.js';
+import type { AzureBlobSource, RunnerConfig } from '../config/types.js';
 import { type ProbePaths, selectEvidenceSource } from '../evidence/detect.js';
 import type { EvidenceSource } from '../evidence/source.js';
 import type { InferenceBackend } from '../backends/backend.js';
 import { loadBackend } from '../backends/load.js';
 import { type RunnerAttestation, attestationRecord } from '../serve/attestation.js';
 import { AttestClient } from './attest-client.js';
-import { credentialFor, releaseTrustFor } from './credentials.js';
+import { type FetchedModel, fetchSealedModel } from './blob-fetch.js';
+import { azureCredential, credentialFor, releaseTrustFor } from './credentials.js';
 import { dispatcherFor } from './http.js';
 import { verifySealedSignature } from './model-signature.js';
 import { memoryStore, tmpfsStore } from './plaintext.js';
@@ -62,23 +63,42 @@ export interface ServedModel {
  * timed and logged; the first failure stops the sequence (the caller wipes what was obtained).
  */
 export async function runStartup(ctx: StartupContext): Promise<void> {
+  const blob = ctx.config.sealedModel.blob;
+  const fetched = blob ? await downloadSealedModel(ctx, blob) : null;
+  try {
+    await startWith(ctx, fetched?.dir ?? ctx.config.sealedModel.path);
+  } finally {
+    await fetched?.remove();
+  }
+}
+
+/** Azure Blob Storage: the sealed directory (ciphertext) is downloaded with the workload identity, before anything else. */
+function downloadSealedModel(ctx: StartupContext, blob: AzureBlobSource): Promise<FetchedModel> {
+  return ctx.steps.run(
+    'model-download',
+    async () => fetchSealedModel({ source: blob, parentDir: ctx.config.sealedModel.path, credential: await azureCredential(blob.managedIdentityClientId), signal: ctx.signal }),
+    (f) => ({ from: `${blob.accountUrl}/${blob.container}/${blob.prefix}`, dir: f.dir, files: f.files, bytes: f.bytes, skipped: f.skipped }),
+  );
+}
+
+async function startWith(ctx: StartupContext, sealedDir: string): Promise<void> {
   const { config, steps } = ctx;
   const tee = await steps.run('tee-key', () => generateTeeKey(config.teeKeyBits), (t) => ({ kid: t.publicJwk.kid, bits: t.bits }));
-  const released = await withNetwork(config, (net) => obtainKey(ctx, net, tee));
-  const verified = await steps.run('model-signature', () => verifySealedSignature(config.sealedModel.path, config.trustedSigners), (v) => ({ rootDigest: v.rootDigest, signer: v.signer, files: v.manifest.resources.length }));
+  const released = await withNetwork(config, (net) => obtainKey(ctx, net, tee, sealedDir));
+  const verified = await steps.run('model-signature', () => verifySealedSignature(sealedDir, config.trustedSigners), (v) => ({ rootDigest: v.rootDigest, signer: v.signer, files: v.manifest.resources.length }));
   const { unsealed, store } = await steps.run(
     'unseal',
     async () => {
       const store = ctx.secrets.store(config.sealedModel.unsealTo === 'memory' ? memoryStore() : await tmpfsStore(config.sealedModel.plaintextDir));
-      const bytes = (await sealedKeyReference(config.sealedModel.path).catch(() => null))?.plaintextBytes ?? 0;
-      const unsealed = await unsealInto(config.sealedModel.path, released, verified, store, bytes);
+      const bytes = (await sealedKeyReference(sealedDir).catch(() => null))?.plaintextBytes ?? 0;
+      const unsealed = await unsealInto(sealedDir, released, verified, store, bytes);
       // The data key did its work: the released key is not needed any more.
       released.material.fill(0);
       return { unsealed, store };
     },
     ({ unsealed: u, store: st }) => ({ into: st.kind, ...(st.dir ? { dir: st.dir } : {}), files: u.files.length, bytes: u.files.reduce((n, f) => n + f.size, 0) }),
   );
-  const backend = await steps.run('load-model', () => loadBackend(config, store, ctx.signal), (b) => ({ backend: b.kind, modelId: config.modelId }));
+  const backend = await steps.run('load-model', () => loadBackend(config, store, (w) => ctx.secrets.store(w), ctx.signal), (b) => ({ backend: b.kind, modelId: config.modelId, ...b.detail }));
   await steps.run('serve', async () => {
     ctx.serve(backend, { id: config.modelId, rootDigest: unsealed.rootDigest, signer: verified.signer, files: unsealed.files.length, keyId: released.kid });
   });
@@ -102,7 +122,7 @@ async function withNetwork<T>(config: RunnerConfig, fn: (net: Network) => Promis
 }
 
 /** Evidence over the runtime data, attestation, release: the steps that talk to the services. */
-async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey): Promise<OpenedRelease> {
+async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey, sealedDir: string): Promise<OpenedRelease> {
   const { config, steps, signal } = ctx;
   const digest = configDigest(config);
   const attest = new AttestClient(config.attestation, net.attest, signal);
@@ -114,7 +134,7 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey): Promis
       if (source.simulated) ctx.logger.warn({ location: source.location }, 'SIMULATED EVIDENCE: this runner proves nothing about real hardware. Never do this in production.');
       const nonce = await attest.challenge();
       const runtimeData = buildRuntimeData(tee, nonce, digest, ctx.endpoint);
-      return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData)) };
+      return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData), { runtimeData, challenge: nonce }) };
     },
     (c) => ({ source: source?.kind, location: source?.location, simulated: source?.simulated, fresh: c.fresh, configSha256: digest, certificates: Object.keys(c.evidence.certificates) }),
   );
@@ -125,7 +145,7 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey): Promis
     async () => {
       const credential = ctx.options.credential ?? (await credentialFor(config.keySource));
       const { trust, source: trustSource } = await releaseTrustFor(config.keySource, net.keys, signal);
-      const version = config.keySource.keyVersion ?? (await sealedVersion(config.sealedModel.path, config.keySource.keyName));
+      const version = config.keySource.keyVersion ?? (await sealedVersion(sealedDir, config.keySource.keyName));
       const opened = await releaseModelKey({ config: config.keySource, version, credential, target: token, tee, trust, signal });
       ctx.secrets.buffer(opened.material);
       return { opened, trustSource };
@@ -151,7 +171,10 @@ async function sealedVersion(sealedDir: string, keyName: string): Promise<string
 function tokenSummary(token: string): Record<string, unknown> {
   try {
     const c = decodeJwt(token);
-    return { issuer: c.iss, expires: c.exp ? new Date(c.exp * 1000).toISOString() : null, simulated: c['x-zt4ai-simulated'] ?? false, fresh: c['x-zt4ai-fresh'] ?? null, debuggable: c['x-ms-sevsnpvm-is-debuggable'] ?? null };
+    // Confidential-VM tokens (MAA's shape) carry the SNP claims under x-ms-isolation-tee.
+    const tee = (c['x-ms-isolation-tee'] ?? {}) as Record<string, unknown>;
+    const claim = (name: string): unknown => c[name] ?? tee[name] ?? null;
+    return { issuer: c.iss, expires: c.exp ? new Date(c.exp * 1000).toISOString() : null, simulated: claim('x-zt4ai-simulated') ?? false, fresh: claim('x-zt4ai-fresh'), debuggable: claim('x-ms-sevsnpvm-is-debuggable') };
   } catch {
     return {};
   }

@@ -3,9 +3,11 @@ import { RunnerError, reasonOf } from '../errors.js';
 import type { RunnerMetrics } from '../metrics.js';
 
 /** The start-up steps, in order. Names are stable: /status, logs and metrics use them. */
-export const STEPS = ['tee-key', 'evidence', 'attest', 'release', 'model-signature', 'unseal', 'load-model', 'serve'] as const;
+export const STEPS = ['model-download', 'tee-key', 'evidence', 'attest', 'release', 'model-signature', 'unseal', 'load-model', 'serve'] as const;
 /** A start-up step's stable name. */
 export type StepName = (typeof STEPS)[number];
+/** Steps only some configurations have (a sealed model in Blob Storage): listed once they start. */
+const OPTIONAL_STEPS: ReadonlySet<StepName> = new Set(['model-download']);
 
 /** One step as /status shows it: never secrets, only what an operator needs to see what was decided. */
 export interface StepOutcome {
@@ -22,7 +24,7 @@ export interface StepOutcome {
  * a RunnerError that names its step; the steps after it stay `pending`.
  */
 export class StepRecorder {
-  readonly steps: StepOutcome[] = STEPS.map((name) => ({ name, state: 'pending', ok: null, ms: null }));
+  readonly steps: StepOutcome[] = STEPS.filter((name) => !OPTIONAL_STEPS.has(name)).map((name) => ({ name, state: 'pending', ok: null, ms: null }));
   readonly #logger: Logger;
   readonly #metrics: RunnerMetrics;
   readonly #signal: AbortSignal;
@@ -39,7 +41,7 @@ export class StepRecorder {
   }
 
   async run<T>(name: StepName, fn: () => Promise<T>, detail?: (value: T) => Record<string, unknown>): Promise<T> {
-    const step = this.steps.find((s) => s.name === name)!;
+    const step = this.steps.find((s) => s.name === name) ?? this.#insert(name);
     const started = performance.now();
     step.state = 'running';
     try {
@@ -59,6 +61,14 @@ export class StepRecorder {
       this.#logger.error({ step: name, ms, code: err.code, reason: err.reason?.code, details: err.reason?.details?.map((d) => d.message) }, `start-up step ${name} failed: ${err.message}`);
       throw err;
     }
+  }
+
+  /** An optional step, placed where STEPS orders it. */
+  #insert(name: StepName): StepOutcome {
+    const step: StepOutcome = { name, state: 'pending', ok: null, ms: null };
+    const at = this.steps.findIndex((s) => STEPS.indexOf(s.name) > STEPS.indexOf(name));
+    this.steps.splice(at === -1 ? this.steps.length : at, 0, step);
+    return step;
   }
 }
 

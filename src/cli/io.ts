@@ -29,8 +29,8 @@ export interface RunnerLauncher {
   /** The SHA-256 the runner puts in its runtime data as x-zt4ai-config, for a release policy to pin. */
   configDigest(config: Record<string, unknown>, baseDir: string): Promise<string>;
   launch(config: Record<string, unknown>, baseDir: string): Promise<LaunchedRunner>;
-  /** Writes the demo model into an empty directory. */
-  makeDemoModel(outDir: string): Promise<void>;
+  /** Writes the demo model into an empty directory; returns the runner's `backend` setting for it and the model file's name. */
+  makeDemoModel(outDir: string): Promise<{ backend: Record<string, unknown>; modelFile: string }>;
 }
 
 /** What the process entry adds to the CLI besides commands. */

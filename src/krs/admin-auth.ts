@@ -18,7 +18,19 @@ export interface JwtAdminOptions {
   readonly audience: string;
   readonly getKey: JWTVerifyGetKey;
   readonly rolesClaim: string;
+  /**
+   * Roles granted to named identities of the issuer, by the token's `oid` (Entra ID's object id of the caller's
+   * service principal). A managed identity gets app roles in its tokens only through an app registration's role
+   * assignment; this maps one identity explicitly instead. Added to the roles of `rolesClaim`.
+   */
+  readonly principals?: readonly JwtPrincipalGrant[];
   readonly clock?: () => Date;
+}
+
+/** Roles for one caller of the JWT issuer, named by its object id (`oid`, compared case-insensitively). */
+export interface JwtPrincipalGrant {
+  readonly oid: string;
+  readonly roles: readonly Role[];
 }
 
 export interface AdminAuthOptions {
@@ -75,13 +87,19 @@ function sha256(bytes: Buffer): Buffer {
 async function verifyAdminJwt(token: string, o: JwtAdminOptions): Promise<Principal> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, o.getKey, { issuer: o.issuer, audience: o.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 30, ...(o.clock ? { currentDate: o.clock() } : {}) }));
+    // Entra ID's v1 tokens (managed identities' included) end their issuer in "/"; the configured one does not.
+    ({ payload } = await jwtVerify(token, o.getKey, { issuer: [o.issuer, `${o.issuer}/`], audience: o.audience, algorithms: ALGORITHMS, requiredClaims: ['exp'], clockTolerance: 30, ...(o.clock ? { currentDate: o.clock() } : {}) }));
   } catch (e) {
     if (e instanceof KrsError) throw e;
     const why = e instanceof joseErrors.JWTExpired ? 'the token has expired' : e instanceof joseErrors.JWTClaimValidationFailed ? `its ${e.claim} claim is not accepted` : 'it is not a valid token of the configured issuer';
     throw new KrsError('ERR_AUTH_INVALID', `bearer token refused: ${why}`, { cause: e });
   }
-  return { subject: subjectOf(payload), roles: rolesOf(payload[o.rolesClaim]) };
+  const roles = new Set(rolesOf(payload[o.rolesClaim]));
+  const oid = typeof payload.oid === 'string' ? payload.oid.toLowerCase() : null;
+  // Only the oid claim names the caller: `sub` is the same value in Entra's app-only tokens, but other issuers
+  // put user-controlled names there.
+  for (const grant of oid ? (o.principals ?? []) : []) if (grant.oid.toLowerCase() === oid) for (const r of grant.roles) roles.add(r);
+  return { subject: subjectOf(payload), roles };
 }
 
 /** Entra ID's object id first (stable per identity), then `sub`; bounded for the audit log. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ROLES, type Role } from './admin-auth.js';
 import { bad, bool, integer, objectSetting, onlyKeys, optionalPath, text } from './config-values.js';
 
 /** api-versions accepted on the key API: Key Vault's with release support (@azure/keyvault-keys 4.10.2 sends 2025-07-01). */
@@ -16,6 +17,8 @@ export interface AdminJwtConfig {
   readonly jwksFile: string | null;
   /** The claim holding zt4ai role names. Default "roles". */
   readonly rolesClaim: string;
+  /** Roles granted to named callers by their `oid` claim (e.g. a managed identity's principal id). Absent: none. */
+  readonly principals?: readonly { readonly oid: string; readonly roles: readonly Role[] }[];
 }
 
 /** How administrators, release callers and auditors authenticate (Key Vault's bearer challenge). */
@@ -102,13 +105,36 @@ function adminAuthSetting(value: unknown, baseDir: string): AdminAuthConfig {
 function jwtSetting(value: unknown, resource: string, baseDir: string): AdminJwtConfig | null {
   const v = objectSetting(value, 'adminAuth.jwt');
   if (!v) return null;
-  onlyKeys(v, 'adminAuth.jwt', ['issuer', 'audience', 'jwksFile', 'rolesClaim']);
+  onlyKeys(v, 'adminAuth.jwt', ['issuer', 'audience', 'jwksFile', 'rolesClaim', 'principals']);
   return {
     issuer: httpUrl(v.issuer, 'adminAuth.jwt.issuer', true),
     audience: text(v.audience, 'adminAuth.jwt.audience') ?? resource,
     jwksFile: optionalPath(v.jwksFile, 'adminAuth.jwt.jwksFile', baseDir),
     rolesClaim: text(v.rolesClaim, 'adminAuth.jwt.rolesClaim') ?? 'roles',
+    ...(v.principals === undefined || v.principals === null ? {} : { principals: principalsSetting(v.principals) }),
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `[{oid, roles}]`: an object id (UUID, as Entra ID's `oid`) and a non-empty list of zt4ai role names. */
+function principalsSetting(value: unknown): NonNullable<AdminJwtConfig['principals']> {
+  if (!Array.isArray(value)) throw bad('adminAuth.jwt.principals must be a list of {"oid": "<object id>", "roles": ["keys.release"]}');
+  const seen = new Set<string>();
+  return value.map((entry, i) => {
+    const name = `adminAuth.jwt.principals[${i}]`;
+    const v = objectSetting(entry, name);
+    if (!v) throw bad(`${name} must be an object {"oid": "<object id>", "roles": [...]}`);
+    onlyKeys(v, name, ['oid', 'roles']);
+    const oid = text(v.oid, `${name}.oid`);
+    if (oid === undefined || !UUID.test(oid)) throw bad(`${name}.oid must be an object id (a UUID, the token's oid claim; for a managed identity its principal id)`);
+    if (seen.has(oid.toLowerCase())) throw bad(`${name}.oid repeats an earlier entry`);
+    seen.add(oid.toLowerCase());
+    const roles = v.roles;
+    if (!Array.isArray(roles) || roles.length === 0) throw bad(`${name}.roles must be a non-empty list of ${ROLES.join(', ')}`);
+    for (const r of roles) if (typeof r !== 'string' || !(ROLES as readonly string[]).includes(r)) throw bad(`${name}.roles: "${String(r).slice(0, 40)}" is not one of ${ROLES.join(', ')}`);
+    return { oid: oid.toLowerCase(), roles: [...new Set(roles as Role[])] };
+  });
 }
 
 function trustedIssuersSetting(value: unknown): TrustedIssuerConfig[] {

@@ -44,6 +44,7 @@ export const KRS_ERROR_CODES = {
   ERR_AUTH_ROLE: { status: 403, message: 'the caller lacks the role this operation needs (keys.admin, keys.release or audit.read)' },
   ERR_TARGET_MALFORMED: { status: 403, message: 'the release target is not a signed JWT with iss and exp' },
   ERR_TARGET_UNTRUSTED_ISSUER: { status: 403, message: 'the release target was issued neither by this KRS nor by a configured trusted issuer' },
+  ERR_TARGET_JKU_MISMATCH: { status: 403, message: "the release target's jku header names another key set than its issuer's published JWKS (it is never fetched)" },
   ERR_TARGET_SIGNATURE: { status: 403, message: "the release target's signature does not verify with its issuer's published keys" },
   ERR_TARGET_EXPIRED: { status: 403, message: 'the release target has expired' },
   ERR_TARGET_NOT_YET_VALID: { status: 403, message: 'the release target is not valid yet (nbf or iat in the future)' },

@@ -37,7 +37,7 @@ export async function registerKeyRelease(app: FastifyInstance, o: KeyReleaseAppO
   const jwt = config.adminAuth.jwt;
   const auth = new AdminAuthenticator({
     ...(deps.adminToken ? { staticToken: deps.adminToken } : {}),
-    ...(jwt && deps.adminJwtKeys ? { jwt: { issuer: jwt.issuer, audience: jwt.audience, getKey: deps.adminJwtKeys, rolesClaim: jwt.rolesClaim, clock: o.clock } } : {}),
+    ...(jwt && deps.adminJwtKeys ? { jwt: { issuer: jwt.issuer, audience: jwt.audience, getKey: deps.adminJwtKeys, rolesClaim: jwt.rolesClaim, ...(jwt.principals ? { principals: jwt.principals } : {}), clock: o.clock } } : {}),
     resource: config.adminAuth.resource,
     authority: () => config.adminAuth.authority ?? jwt?.issuer ?? o.issuer(),
   });

@@ -27,10 +27,25 @@ export class OidcKeySource {
   readonly #options: OidcKeySourceOptions;
   #keys: { getKey: JWTVerifyGetKey; fetchedAt: number } | null = null;
   #loading: Promise<JWTVerifyGetKey> | null = null;
+  #discovered: { uri: Promise<string>; at: number } | null = null;
 
   constructor(issuer: string, options: OidcKeySourceOptions) {
     this.issuer = issuer.replace(/\/+$/, '');
     this.#options = options;
+  }
+
+  /** The JWKS URL: the configured one, else the issuer's OpenID metadata's `jwks_uri` (discovered once, then cached). */
+  jwksUri(): Promise<string> {
+    if (this.#options.jwksUri) return Promise.resolve(this.#options.jwksUri);
+    if (this.#discovered === null || Date.now() - this.#discovered.at >= this.#options.cacheSeconds * 1000) {
+      const uri = this.#discover();
+      const entry = { uri, at: Date.now() };
+      this.#discovered = entry;
+      uri.catch(() => {
+        if (this.#discovered === entry) this.#discovered = null;
+      });
+    }
+    return this.#discovered.uri;
   }
 
   /** For jose's jwtVerify: the key for a token header, refetching once when its kid is unknown. */
@@ -56,7 +71,7 @@ export class OidcKeySource {
   }
 
   async #fetch(): Promise<JWTVerifyGetKey> {
-    const jwksUri = this.#options.jwksUri ?? (await this.#discover());
+    const jwksUri = await this.jwksUri();
     const jwks = (await this.#getJson(jwksUri, 'JWKS')) as { keys?: unknown };
     if (!Array.isArray(jwks.keys)) throw unavailable(this.issuer, 'the JWKS has no keys list');
     const keys: JSONWebKeySet = { keys: jwks.keys.flatMap((k) => withPublicNumbers(k)) };

@@ -1,4 +1,4 @@
-import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { type JWTPayload, type JWTVerifyGetKey, createLocalJWKSet, decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { TrustedIssuerConfig } from './config-keys.js';
 import { KrsError, type KrsErrorCode } from './errors.js';
 import { OidcKeySource } from './oidc-keys.js';
@@ -43,6 +43,7 @@ export class TargetVerifier {
   async verify(token: unknown): Promise<VerifiedTarget> {
     const issuer = unverifiedIssuer(token);
     const getKey = await this.#keysOf(issuer);
+    await this.#checkJku(token as string, issuer);
     try {
       const { payload } = await jwtVerify(token as string, getKey, {
         issuer,
@@ -64,12 +65,40 @@ export class TargetVerifier {
     return source.getKey;
   }
 
+  /**
+   * A `jku` header (MAA sets `<issuer>/certs`) must name the issuer's own JWKS: keys come only from the trust
+   * anchor, the configured issuer, never from a URL the token names, which is compared and never fetched.
+   */
+  async #checkJku(token: string, issuer: string): Promise<void> {
+    let jku: unknown;
+    try {
+      jku = decodeProtectedHeader(token).jku;
+    } catch {
+      throw new KrsError('ERR_TARGET_MALFORMED', 'the release target has no readable protected header');
+    }
+    if (jku === undefined) return;
+    const own = normalise(issuer) === normalise(this.#deps.ownIssuer());
+    const expected = own ? `${normalise(this.#deps.ownIssuer())}/certs` : await this.#trusted.get(normalise(issuer))!.jwksUri();
+    if (typeof jku !== 'string' || !sameUrl(jku, expected)) {
+      throw new KrsError('ERR_TARGET_JKU_MISMATCH', `the release target's jku header ${typeof jku === 'string' ? `"${jku.slice(0, 200)}"` : 'is not a URL and'} is not the JWKS of its issuer ${issuer.slice(0, 200)} (${expected.slice(0, 200)})`);
+    }
+  }
+
   /** The published keys (active and still-overlapping), as a JWKS rebuilt only when they change. */
   async #ownKeys(): Promise<JWTVerifyGetKey> {
     const published = await this.#deps.signingKeys.published();
     const kids = published.map((k) => k.kid).join(',');
     if (this.#own?.kids !== kids) this.#own = { kids, getKey: createLocalJWKSet({ keys: published.map(toPublishedJwk) }) };
     return this.#own.getKey;
+  }
+}
+
+/** Two URLs naming the same resource (scheme and host case, default port, one trailing "/" ignored). */
+function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).href.replace(/\/+$/, '') === new URL(b).href.replace(/\/+$/, '');
+  } catch {
+    return false;
   }
 }
 

@@ -329,6 +329,78 @@ const identityWiring: Rule = {
   },
 };
 
+/** The identity module attached to the runner VM (`runner` module, params.identityId = <identity>.outputs.id). */
+function runnerIdentityOf(f: BicepFile): string | undefined {
+  return moduleOutput(property(modules(f).find((m) => m.symbol === 'runner')?.body, 'params.identityId'), 'id');
+}
+
+/**
+ * The runner configuration each entry point writes can work with the key service it deploys. With a zt4ai KRS: vTPM
+ * evidence attested at that KRS (POST /attest/AzureCvm: the only service that takes it, MAA's AzureGuest not being
+ * implemented), the key fetched with the runner's managed identity, and the KRS granting keys.release to that
+ * identity's object id under Entra ID's v1 issuer of the tenant (README "Running on Azure"). With Key Vault: a
+ * releaseSigner, which the runner requires for azure-key-vault (enclave-runner/config/services.ts).
+ */
+const keyServiceWiring: Rule = {
+  id: 'key-service-wiring',
+  check: (repo) =>
+    entryPoints(repo).flatMap((f) => {
+      const out: Violation[] = [];
+      const bad = (message: string) => out.push(violation('key-service-wiring', f, message));
+      const runnerConfig = variables(f).get('runnerConfig');
+      if (!runnerConfig) return [];
+      const kind = literal(property(runnerConfig, 'keySource.kind'));
+      const identity = runnerIdentityOf(f);
+      if (kind === 'azure-key-vault') {
+        const signer = property(runnerConfig, 'keySource.releaseSigner');
+        const keys = objectKeys(signer).filter((k) => k === 'caFile' || k === 'pinnedSha256');
+        if (keys.length !== 1 || objectKeys(signer).length !== 1) bad('runnerConfig.keySource.releaseSigner must name exactly one of caFile and pinnedSha256: the runner refuses an azure-key-vault source without it');
+        const caFile = property(signer, 'caFile');
+        if (caFile) {
+          const v = caFile.type === 'identifier' ? variables(f).get(caFile.text) : caFile;
+          const path = v ? literal(v) : undefined;
+          const written = callsOf(f.root, 'loadTextContent')
+            .map((c) => stringValue(callArguments(c)[0] ?? c) ?? '')
+            .filter((t) => t.includes('/cloud-init/'))
+            .some((t) => (readRepoFile(repo, resolvePath(f, t)) ?? '').includes(`- path: ${String(path)}\n`));
+          if (typeof path !== 'string' || !path.startsWith('/etc/zt4ai/') || !written) bad('runnerConfig.keySource.releaseSigner.caFile must be a fixed path under /etc/zt4ai/ that the loaded cloud-init template writes');
+        }
+        if (moduleOutput(property(runnerConfig, 'keySource.managedIdentityClientId'), 'clientId') !== identity) bad('runnerConfig.keySource.managedIdentityClientId must be the runner identity\'s clientId');
+        return out;
+      }
+      if (kind !== 'zt4ai-krs') {
+        bad(`runnerConfig.keySource.kind must be zt4ai-krs or azure-key-vault, not ${String(kind)}`);
+        return out;
+      }
+      if (literal(property(runnerConfig, 'evidence')) !== 'azure-vtpm') bad('runnerConfig.evidence must be azure-vtpm on a confidential VM');
+      if (literal(property(runnerConfig, 'attestation.kind')) !== 'zt4ai-krs') bad('runnerConfig.attestation.kind must be zt4ai-krs: vTPM evidence is attested at the KRS (POST /attest/AzureCvm), MAA\'s AzureGuest is not implemented');
+      const krsUrl = property(runnerConfig, 'attestation.url')?.text;
+      const keyUrl = property(runnerConfig, 'keySource.url')?.text ?? '';
+      if (!krsUrl || !keyUrl.startsWith(`'\${${krsUrl}}/keys/`)) bad('runnerConfig.attestation.url and keySource.url must name the same KRS (<krsUrl> and <krsUrl>/keys/<name>)');
+      if (property(runnerConfig, 'keySource.tokenFile')) bad('runnerConfig.keySource must not use a tokenFile: the runner authenticates with its managed identity');
+      if (!identity || moduleOutput(property(runnerConfig, 'keySource.managedIdentityClientId'), 'clientId') !== identity) bad('runnerConfig.keySource.managedIdentityClientId must be the runner identity\'s clientId');
+      const krsConfig = variables(f).get('krsConfig');
+      const jwt = property(krsConfig, 'adminAuth.jwt');
+      const issuer = property(jwt, 'issuer');
+      if (!issuer || !/^'https:\/\/sts\.windows\.net\/\$\{[A-Za-z_][A-Za-z0-9_]*\}'$/.test(issuer.text)) bad("krsConfig.adminAuth.jwt.issuer must be Entra ID's v1 issuer of the tenant, https://sts.windows.net/<tenant id> (managed identities' tokens)");
+      const tenantVar = issuer?.text.match(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/)?.[1];
+      if (tenantVar && variables(f).get(tenantVar)?.text !== 'subscription().tenantId') bad(`krsConfig.adminAuth.jwt.issuer: ${tenantVar} must be subscription().tenantId`);
+      const resource = property(krsConfig, 'adminAuth.resource');
+      if (resource?.type !== 'identifier' || !param(f, resource.text)) bad('krsConfig.adminAuth.resource must be a parameter (the application ID URI of the KRS app registration)');
+      const principals = property(jwt, 'principals');
+      const grants = (principals?.type === 'array' ? principals.namedChildren : []).filter((c) => c.type === 'object');
+      const releasers = grants.filter((g) => ((literal(property(g, 'roles')) as unknown[] | undefined) ?? []).includes('keys.release'));
+      if (releasers.length !== 1 || !identity || moduleOutput(property(releasers[0], 'oid'), 'principalId') !== identity) {
+        bad('krsConfig.adminAuth.jwt.principals must grant keys.release to exactly one oid, the runner identity\'s principalId');
+      }
+      for (const g of grants) {
+        const roles = (literal(property(g, 'roles')) as unknown[] | undefined) ?? [];
+        if (roles.some((r) => r !== 'keys.release')) bad('krsConfig.adminAuth.jwt.principals may grant keys.release only (administration stays with the token made on the KRS VM)');
+      }
+      return out;
+    }),
+};
+
 const noPublicIp: Rule = {
   id: 'no-public-ip',
   check: (repo) => {
@@ -506,6 +578,7 @@ export const RULES: readonly Rule[] = [
   keyRelease,
   releaseRole,
   identityWiring,
+  keyServiceWiring,
   noPublicIp,
   keyVault,
   storage,

@@ -3,10 +3,12 @@
  * rule catches the deliberately broken copy made for it from the real files. No Bicep compiler is available here
  * (../shared/docs/bicep-deploy.md §7), so `az deployment group what-if` remains the final check, on Azure.
  */
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { resolveRunnerConfig } from '../../enclave-runner/config/load.js';
 import { resolveKrsConfig } from '../../src/krs/config.js';
 import { type BicepFile, Unevaluable, defaultEnvironment, evaluate, loadBicepFiles, objectKeys, outputs, param, parseBicep, params, variables } from './bicep-parser.js';
 import { DOCUMENTED_API_VERSIONS, RELEASE_ROLE_ID, RULES, type Repo, type Violation, checkAll } from './bicep-rules.js';
@@ -35,6 +37,46 @@ const replaceOnce = (from: string | RegExp, to: string) => (s: string) => {
 };
 
 const rulesHit = (violations: Violation[]): string[] => [...new Set(violations.map((v) => v.rule))].sort();
+
+/** Values known only on Azure (module outputs, the tenant), stood in to evaluate what a template writes. */
+const STAND_IN = {
+  tenantId: '72f988bf-0000-4000-8000-00000000000a',
+  principalId: 'a1b2c3d4-0000-4000-8000-0000000000b1',
+  clientId: '00000000-0000-4000-8000-0000000000c1',
+  krsResource: 'api://00000000-0000-4000-8000-0000000000e1',
+};
+
+/**
+ * The template's variables evaluated with default parameters, module outputs and the tenant stood in: what
+ * cloud-init would write on Azure, for the parts the offline evaluator can compute.
+ */
+function deployedVariables(path: string): Map<string, unknown> {
+  const source = byPath(path)
+    .source.replace(/\bsubscription\(\)\.tenantId\b/g, `'${STAND_IN.tenantId}'`)
+    .replace(/\b(runnerIdentity|identity)\.outputs\.principalId\b/g, `'${STAND_IN.principalId}'`)
+    .replace(/\b(runnerIdentity|identity)\.outputs\.clientId\b/g, `'${STAND_IN.clientId}'`)
+    .replace(/\bstorage\.outputs\.blobEndpoint\b/g, "'https://zt4aistandin.blob.core.windows.net/'")
+    .replace(/\bkeyVault\.outputs\.keyId\b/g, "'https://zt4aikvstandin.vault.azure.net/keys/zt4ai-model-key'");
+  const file = parseBicep(path, source);
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const env = defaultEnvironment(file);
+  const given = new Map<string, unknown>([
+    ['krsResource', STAND_IN.krsResource],
+    ['modelSignerPublicKeyPem', publicKey.export({ type: 'spki', format: 'pem' })],
+    ['zt4aiPackage', 'https://files.example/zt4ai.tgz'],
+    ['maa', 'https://sharedeus.eus.attest.azure.net'],
+  ]);
+  for (const [k, v] of given) env.set(k, v);
+  for (const [name, value] of variables(file)) {
+    if (given.has(name)) continue;
+    try {
+      env.set(name, evaluate(value, env));
+    } catch (e) {
+      if (!(e instanceof Unevaluable)) throw e;
+    }
+  }
+  return env;
+}
 
 describe('bicep/ parses and satisfies every rule', () => {
   it('finds the entry points and modules', () => {
@@ -103,7 +145,14 @@ describe('each rule catches the template broken for it', () => {
     ['nsg', 'SSH open to the internet by default', broken('bicep/modules/network.bicep', replaceOnce("param sshAllowedSourcePrefix string = ''", "param sshAllowedSourcePrefix string = '*'"))],
     ['nsg', 'no deny-all rule', broken('bicep/modules/network.bicep', replaceOnce("access: 'Deny'", "access: 'Allow'"))],
     ['descriptions', 'a parameter without @description', broken('bicep/main.bicep', replaceOnce("@description('Name of the model key in Key Vault.')\n", ''))],
-    ['cloud-init', 'a placeholder never replaced', broken('bicep/main.bicep', replaceOnce("var cloudInit = replace(cloudInit5, '__ZT4AI_PACKAGE__', zt4aiPackage)", 'var cloudInit = cloudInit5'))],
+    ['key-service-wiring', 'the KRS runner configured for Azure Attestation', broken('bicep/krs.bicep', replaceOnce(/(attestation: \{\n\s*kind: )'zt4ai-krs'/, "$1'azure-maa'"))],
+    ['key-service-wiring', 'keys.release granted to the KRS identity instead of the runner identity', broken('bicep/krs.bicep', replaceOnce('oid: runnerIdentity.outputs.principalId', 'oid: krsIdentity.outputs.principalId'))],
+    ['key-service-wiring', 'the runner key source without its managed identity', broken('bicep/krs.bicep', replaceOnce(/\n\s*managedIdentityClientId: runnerIdentity\.outputs\.clientId\n(\s*\}\n\s*sealedModel)/, '\n$1'))],
+    ['key-service-wiring', "Entra ID's v2 issuer, which managed identities' tokens do not carry", broken('bicep/krs.bicep', replaceOnce(/issuer: 'https:\/\/sts\.windows\.net\/(\$\{tenantId\})'/, "issuer: 'https://login.microsoftonline.com/$1/v2.0'"))],
+    ['key-service-wiring', 'the administrator role granted to the runner identity', broken('bicep/krs.bicep', replaceOnce(/(roles: \[\n\s*'keys\.release')/, "$1\n            'keys.admin'"))],
+    ['key-service-wiring', 'a Key Vault key source without releaseSigner', broken('bicep/main.bicep', replaceOnce(/\n\s*releaseSigner: \{\n\s*caFile: azureReleaseRootsFile\n\s*\}/, ''))],
+    ['key-service-wiring', 'a releaseSigner CA file cloud-init does not write', broken('bicep/main.bicep', replaceOnce("var azureReleaseRootsFile = '/etc/zt4ai/azure-release-roots.pem'", "var azureReleaseRootsFile = '/etc/zt4ai/azure-roots.pem'"))],
+    ['cloud-init', 'a placeholder never replaced', broken('bicep/main.bicep', replaceOnce("var cloudInit = replace(cloudInit6, '__ZT4AI_PACKAGE__', zt4aiPackage)", 'var cloudInit = cloudInit6'))],
   ];
 
   // A missing policy file is also a policy that cannot be checked: the one case where two rules speak.
@@ -128,21 +177,51 @@ describe('values the templates hand to zt4ai', () => {
   });
 
   it('krs.json, as krs.bicep writes it with default parameters, is accepted by the KRS config parser', () => {
-    const krs = byPath('bicep/krs.bicep');
-    const env = defaultEnvironment(krs);
-    for (const [name, value] of variables(krs)) {
-      try {
-        env.set(name, evaluate(value, env));
-      } catch (e) {
-        if (!(e instanceof Unevaluable)) throw e;
-      }
-    }
+    const env = deployedVariables('bicep/krs.bicep');
     const config = env.get('krsConfig') as Record<string, unknown>;
     expect(config).toBeDefined();
     const resolved = resolveKrsConfig(config, '/');
     expect(resolved.issuer).toBe('https://10.20.1.10:8443');
     expect(resolved.tls).toEqual({ certFile: '/var/lib/zt4ai-krs/tls/cert.pem', keyFile: '/var/lib/zt4ai-krs/tls/key.pem' });
     expect(resolved.requireFreshness).toBe(true);
+    // The runner's identity, and only it, may release; administration is the token made on the KRS VM.
+    expect(resolved.adminAuth).toEqual({
+      tokenFile: '/var/lib/zt4ai-krs/admin.token',
+      resource: STAND_IN.krsResource,
+      authority: `https://login.microsoftonline.com/${STAND_IN.tenantId}`,
+      jwt: { issuer: `https://sts.windows.net/${STAND_IN.tenantId}`, audience: STAND_IN.krsResource, jwksFile: null, rolesClaim: 'roles', principals: [{ oid: STAND_IN.principalId, roles: ['keys.release'] }] },
+    });
+  });
+
+  it("krs.bicep's runner configuration is accepted by the runner: vTPM evidence attested at the KRS, the key fetched with the managed identity", async () => {
+    const config = await resolveRunnerConfig(deployedVariables('bicep/krs.bicep').get('runnerConfig'), '/');
+    expect(config.evidence.kind).toBe('azure-vtpm');
+    expect(config.attestation).toEqual({ kind: 'zt4ai-krs', url: 'https://10.20.1.10:8443', tlsCaFile: '/etc/zt4ai/krs-ca.pem' });
+    expect(config.keySource).toMatchObject({ kind: 'zt4ai-krs', vaultUrl: 'https://10.20.1.10:8443', keyName: 'zt4ai-model-key', tlsCaFile: '/etc/zt4ai/krs-ca.pem', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { fetch: true } });
+  });
+
+  it("main.bicep's runner configuration is accepted by the runner's parser, with Key Vault's release roots; Azure Attestation stays refused for vTPM evidence", async () => {
+    const config = await resolveRunnerConfig(deployedVariables('bicep/main.bicep').get('runnerConfig'), '/');
+    expect(config.evidence.kind).toBe('azure-vtpm');
+    expect(config.attestation.kind).toBe('azure-maa');
+    expect(config.keySource).toMatchObject({ kind: 'azure-key-vault', vaultUrl: 'https://zt4aikvstandin.vault.azure.net', keyName: 'zt4ai-model-key', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { caFile: '/etc/zt4ai/azure-release-roots.pem' } });
+    // The documented gap: the runner's attest step refuses vTPM evidence for azure-maa (MAA's AzureGuest is not implemented).
+    const source = readFileSync(join(root, 'enclave-runner/startup/attest-client.ts'), 'utf8');
+    expect(source).toMatch(/kind !== 'zt4ai-krs'\)[\s\S]{0,200}ERR_RUNNER_CONFIG[\s\S]{0,200}AzureGuest flow is not implemented/);
+  });
+
+  it("Key Vault's release roots are the current root CAs Microsoft lists for Azure's endpoints", () => {
+    const pem = readFileSync(join(root, 'deploy/cloud-init/azure-release-roots.pem'), 'utf8');
+    const certs = (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((b) => new X509Certificate(b));
+    // SHA-1 thumbprints as published in "Azure Certificate Authority details" (learn.microsoft.com/azure/security/fundamentals/azure-ca-details).
+    expect(certs.map((c) => c.fingerprint.replace(/:/g, '')).sort()).toEqual(
+      ['A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436', 'DF3C24F9BFD666761B268073FE06D1CC8D4F82A4', '7E04DE896A3E666D00E687D33FFAD93BE83D349E', '999A64C37FF47D9FAB95F14769891460EEC4C3C5', '73A5E64A3BFF8316FF0EDCCC618A906E4EAE4D74'].sort(),
+    );
+    for (const c of certs) {
+      expect(c.ca, c.subject).toBe(true);
+      expect(c.checkIssued(c), c.subject).toBe(true);
+      expect(new Date(c.validTo).getTime(), c.subject).toBeGreaterThan(Date.now());
+    }
   });
 
   it('the runner configuration has the documented fields, in both entry points', () => {

@@ -110,6 +110,28 @@ describe('cloud-init templates', () => {
     expect(krs).toContain("['chmod', '0600', '/var/lib/zt4ai-krs/tls/key.pem']");
   });
 
+  it('the KRS template makes its administrator token on the VM, 0600, before it starts the KRS; the runner template writes the Key Vault release roots', () => {
+    const krs = readFileSync(join(root, 'deploy/cloud-init/krs.yaml'), 'utf8');
+    const token = krs.indexOf("'umask 077 && test -s /var/lib/zt4ai-krs/admin.token || openssl rand -base64 32 >/var/lib/zt4ai-krs/admin.token'");
+    expect(token).toBeGreaterThan(0);
+    expect(krs.slice(krs.lastIndexOf('\n', token), token)).toContain("['runuser', '-u', 'zt4ai-krs', '--', 'sh', '-c', ");
+    expect(token).toBeLessThan(krs.indexOf("['systemctl', 'enable', '--now', 'zt4ai-krs.service']"));
+    expect(readFileSync(join(root, 'deploy/cloud-init/runner.yaml'), 'utf8')).toMatch(/- path: \/etc\/zt4ai\/azure-release-roots\.pem\n\s+owner: root:root\n\s+permissions: '0644'\n\s+encoding: b64\n\s+content: '__AZURE_ROOTS_B64__'/);
+  });
+
+  it.each([
+    ['deploy/cloud-init/runner.yaml', { __INSTALL_SCRIPT_B64__: 'deploy/cloud-init/install-zt4ai.sh', __RUNNER_UNIT_B64__: 'deploy/systemd/zt4ai-runner.service', __AZURE_ROOTS_B64__: 'deploy/cloud-init/azure-release-roots.pem' }],
+    ['deploy/cloud-init/krs.yaml', { __INSTALL_SCRIPT_B64__: 'deploy/cloud-init/install-zt4ai.sh', __KRS_UNIT_B64__: 'deploy/systemd/zt4ai-krs.service' }],
+  ])("%s filled in stays well under customData's 65535 bytes, its comments naming no placeholder replace() would fill", (path, files) => {
+    const text = readFileSync(join(root, path), 'utf8');
+    const comments = text.split('\n').filter((l) => l.trimStart().startsWith('#'));
+    expect(comments.flatMap((l) => l.match(/__[A-Z0-9_]+__/g) ?? []).filter((p) => p !== '__NAME__')).toEqual([]);
+    let filled = text;
+    for (const [placeholder, file] of Object.entries(files)) filled = filled.split(placeholder).join(readFileSync(join(root, file)).toString('base64'));
+    // The maximum of osProfile.customData (learn.microsoft.com/azure/templates/microsoft.compute/virtualmachines); 4 KiB left for the config.
+    expect(Buffer.from(filled.replace(/__[A-Z0-9_]+__/g, 'x'.repeat(4096))).toString('base64').length).toBeLessThan(65_535);
+  });
+
   it('Node.js comes from the NodeSource apt repository, checked by its signing key', () => {
     const text = readFileSync(join(root, 'deploy/cloud-init/install-zt4ai.sh'), 'utf8');
     expect(text).toContain('https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key');

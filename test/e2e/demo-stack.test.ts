@@ -3,7 +3,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { oneLine } from '../../src/cli/commands/demo-runner.js';
 import { cli } from '../helpers/cli.js';
+import { DEMO_PROMPT, DEMO_SAMPLING, demoModelDirect } from '../helpers/demo-model.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const ENTRY = resolve(REPO_ROOT, 'test/enclave-runner/zt4ai-entry.ts');
@@ -89,7 +91,9 @@ async function runDemo(tmp: string): Promise<void> {
   expect(Date.now() - started).toBeLessThan(30_000);
   expect(out).toMatch(/13\. A confidential VM \(simulated configfs-tsm tree\) starts the enclave runner:\n(\s+✓ [\s\S]+?\n){8}/);
   expect(out).toMatch(/\n\s+model: \S.+\n/);
-  expect(out).toMatch(/start-up stopped at step unseal: .*chunk 0 of ngram\.json does not authenticate/);
+  // The answer is the model's own: node-llama-cpp gives the same text for the same prompt and sampling.
+  expect(out).toContain(`model: ${oneLine(await demoModelDirect(DEMO_PROMPT, DEMO_SAMPLING))}\n`);
+  expect(out).toMatch(/start-up stopped at step unseal: .*chunk \d+ of model\.gguf does not authenticate/);
   expect(out).toMatch(/x-ms-sevsnpvm-is-debuggable equals false: actual true/);
   expect(out).toMatch(/x-ms-runtime\.x-zt4ai-config equals/);
   expect(out).toMatch(/20\. A runner in a guest whose launch measurement is not the pinned one[\s\S]*x-ms-sevsnpvm-launchmeasurement in/);

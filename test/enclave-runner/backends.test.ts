@@ -9,7 +9,7 @@ import { NgramBackend } from '../../enclave-runner/backends/ngram/backend.js';
 import { DEMO_CORPUS } from '../../enclave-runner/backends/ngram/corpus.js';
 import { DEMO_MODEL_FILE, makeDemoModel } from '../../enclave-runner/backends/ngram/demo-model.js';
 import { trainNgram } from '../../enclave-runner/backends/ngram/train.js';
-import { OpenAiProxyBackend } from '../../enclave-runner/backends/openai-proxy.js';
+import { OpenAiProxyBackend } from '../../enclave-runner/backends/upstream/openai-proxy.js';
 import { sseData } from '../../enclave-runner/backends/sse.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zt4ai-backends-'));

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configDigest } from '../../enclave-runner/config/digest.js';
@@ -85,9 +85,13 @@ describe('zt4ai runner config-digest and make-demo-model', () => {
 
   it('writes the demo model; a non-empty directory is a usage error', async () => {
     const out = join(stack.dir, 'made');
-    const r = await cli(['runner', 'make-demo-model', '--out', out, '--json']);
+    const r = await cli(['runner', 'make-demo-model', '--kind', 'ngram', '--out', out, '--json']);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ files: ['ngram.json', 'MODEL_CARD.md'] });
+    expect(r.json()).toMatchObject({ files: ['ngram.json', 'MODEL_CARD.md'], backend: { kind: 'ngram' } });
+    const gguf = await cli(['runner', 'make-demo-model', '--out', join(stack.dir, 'made-gguf'), '--json']);
+    expect(gguf.json()).toMatchObject({ files: ['model.gguf', 'MODEL_CARD.md'], backend: { kind: 'llama', file: 'model.gguf' } });
+    expect(readFileSync(join(stack.dir, 'made-gguf', 'model.gguf')).subarray(0, 4).toString('latin1')).toBe('GGUF');
+    expect((await cli(['runner', 'make-demo-model', '--kind', 'gpt', '--out', join(stack.dir, 'x')])).code).toBe(2);
     const again = await cli(['runner', 'make-demo-model', '--out', out]);
     expect([again.code, again.stderr]).toEqual([2, expect.stringMatching(/not empty \[ERR_IO\]/)]);
   });

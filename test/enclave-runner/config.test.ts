@@ -60,7 +60,7 @@ describe('runner configuration', () => {
       },
       dir,
     );
-    expect(c.evidence).toEqual({ kind: 'azure-vtpm' });
+    expect(c.evidence).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null });
     expect(c.keySource).toMatchObject({ vaultUrl: 'https://kv.vault.azure.net', keyVersion: '0123456789abcdef0123456789abcdef', credential: { azure: { managedIdentityClientId: '00000000-0000-0000-0000-000000000001' } } });
     expect(c.sealedModel).toEqual({ path: join(dir, 'sealed'), unsealTo: 'tmpfs', plaintextDir: '/run/zt4ai-runner/model' });
   });
@@ -71,18 +71,33 @@ describe('runner configuration', () => {
     [{ evidence: 'simulated' }, /needs evidence.path/],
     [{ keySource: { url: 'http://127.0.0.1:8443/secrets/x' } }, /key identifier/],
     [{ keySource: { kind: 'azure-key-vault', url: 'https://kv.vault.azure.net/keys/k' } }, /releaseSigner is required for azure-key-vault/],
-    [{ sealedModel: { kind: 'azure-blob', url: 'https://x.blob.core.windows.net/m/' } }, /azure-blob" is not supported yet/],
+    [{ sealedModel: { kind: 'azure-blob', url: 'https://x.blob.core.windows.net/' } }, /names no valid container/],
     [{ trustedSigners: [] }, /at least one signer/],
     [{ trustedSigners: [{ publicKeyPem: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }) }] }, /not an ECDSA P-256 or P-384 public key/],
     [{ trustedSigners: [{ publicKeyFile: 'missing.pem' }] }, /cannot be read: ENOENT/],
     [{ backend: { kind: 'openai-proxy', url: 'http://10.1.2.3:8081' } }, /plain http only to loopback|must be a loopback URL/],
     [{ backend: { kind: 'openai-proxy', url: 'http://127.0.0.1:8081' } }, /needs sealedModel.unsealTo "tmpfs"/],
+    [{ backend: { kind: 'openai-upstream', url: 'http://127.0.0.1:8081', command: { argv: ['llama-server', '--port', '{port}'] } } }, /exactly one of url .* or command/],
+    [{ backend: { kind: 'openai-upstream', command: { argv: ['llama-server', '-m', '{model}'] } }, sealedModel: { path: 'sealed', unsealTo: 'tmpfs' } }, /must contain \{port\}/],
+    [{ backend: { kind: 'llama', threads: 0 } }, /backend.threads/],
+    [{ backend: { kind: 'llama', gpu: 'rocm' } }, /backend.gpu/],
+    [{ backend: { kind: 'llama', url: 'http://127.0.0.1:1' } }, /unknown setting "url"/],
     [{ guardians: { output: { disable: ['NAMES'] } } }, /"NAMES" is not one of/],
     [{ apiKeys: [{ id: 'alice', sha256: 'secret' }] }, /64 hex digits/],
     [{ teeKeyBits: 1024 }, /teeKeyBits must be 2048 or 3072/],
     [{ listen: 'localhost' }, /is not host:port/],
   ])('refuses %j with a message naming the setting', async (extra, message) => {
     expect(await refused(minimal(extra))).toMatch(message);
+  });
+
+  it('takes the llama backend with explicit threads, and an upstream the runner starts itself', async () => {
+    const llama = await resolveRunnerConfig(minimal({ backend: { kind: 'llama', file: 'm.gguf', threads: 2 } }), dir);
+    expect(llama.backend).toEqual({ kind: 'llama', file: 'm.gguf', threads: 2, gpu: 'auto', contextSize: null, parallel: 1, promptFormat: 'auto' });
+    const started = await resolveRunnerConfig(minimal({ backend: { kind: 'openai-upstream', command: { argv: ['llama-server', '-m', '{model}', '--port', '{port}'] } }, sealedModel: { path: 'sealed', unsealTo: 'tmpfs' } }), dir);
+    expect(started.backend).toEqual({ kind: 'openai-upstream', url: null, command: { argv: ['llama-server', '-m', '{model}', '--port', '{port}'], file: 'model.gguf', startTimeoutMs: 120_000 }, model: null, timeoutMs: 120_000 });
+    // The older name of the pointed-at upstream still reads the same.
+    const proxy = await resolveRunnerConfig(minimal({ backend: { kind: 'openai-proxy', url: 'http://127.0.0.1:8081' }, sealedModel: { path: 'sealed', unsealTo: 'tmpfs' } }), dir);
+    expect(proxy.backend).toMatchObject({ kind: 'openai-upstream', url: 'http://127.0.0.1:8081', command: null });
   });
 
   it('reads a file: unreadable and non-JSON files are configuration errors', async () => {
@@ -98,12 +113,16 @@ describe('the configuration digest (x-zt4ai-config)', () => {
     expect(base).toMatch(/^[0-9a-f]{64}$/);
     const same = [{ listen: '127.0.0.1:9999' }, { sealedModel: { path: 'elsewhere' } }, { evidence: { kind: 'configfs-tsm' } }, { limits: { maxTokens: 64 } }];
     for (const extra of same) expect(configDigest(await resolveRunnerConfig(minimal(extra), dir)), JSON.stringify(extra)).toBe(base);
+    // Threads and parallelism change speed, not answers: a policy pinning the digest survives a resize.
+    const llama = configDigest(await resolveRunnerConfig(minimal({ backend: { kind: 'llama', threads: 1 } }), dir));
+    expect(configDigest(await resolveRunnerConfig(minimal({ backend: { kind: 'llama', threads: 8, parallel: 4, gpu: 'cpu' } }), dir))).toBe(llama);
     const other = [
       { systemPrompt: 'You are someone else.' },
       { guardians: { input: { enabled: false } } },
       { guardians: { output: { leakAction: 'redact' } } },
       { trustedSigners: [{ publicKeyPem: pem() }] },
       { backend: { kind: 'ngram', file: 'other.json' } },
+      { backend: { kind: 'llama', file: 'other.gguf' } },
     ];
     for (const extra of other) expect(configDigest(await resolveRunnerConfig(minimal(extra), dir)), JSON.stringify(extra)).not.toBe(base);
   });

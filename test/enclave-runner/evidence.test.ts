@@ -144,7 +144,7 @@ describe('the certificate table (auxblob)', () => {
 });
 
 describe('evidence source selection', () => {
-  it('auto-detects configfs-tsm first, then the Azure vTPM (pending), and never the simulator', async () => {
+  it('auto-detects configfs-tsm first, then the Azure vTPM (through its device), and never the simulator', async () => {
     const root = tempDir();
     mkdirSync(join(root, 'tsm', 'report'), { recursive: true });
     writeFileSync(join(root, 'tpmrm0'), '');
@@ -152,8 +152,7 @@ describe('evidence source selection', () => {
     expect((await selectEvidenceSource({ kind: 'auto' }, probe)).kind).toBe('configfs-tsm');
     rmSync(join(root, 'tsm'), { recursive: true });
     const azure = await selectEvidenceSource({ kind: 'auto' }, probe);
-    expect(azure.kind).toBe('azure-vtpm');
-    expect((await codeOf(azure.getReport(Buffer.alloc(64)))).code).toBe('ERR_RUNNER_EVIDENCE_PENDING');
+    expect([azure.kind, azure.location, azure.simulated]).toEqual(['azure-vtpm', `device:${join(root, 'tpmrm0')}`, false]);
   });
 
   it('names every path it looked for when nothing is found', async () => {

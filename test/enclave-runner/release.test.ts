@@ -119,6 +119,12 @@ describe('releasing the model key through KeyClient.releaseKey', () => {
   ] as const)('%s: %s (%s)', async (m, code, reason) => {
     const err = await failure(release(m));
     expect([err.code, err.reason?.code]).toEqual([code, reason]);
+    // Nothing in the error or its cause chain carries the bearer credential or the attestation token.
+    const chain: unknown[] = [];
+    for (let c: unknown = err; c; c = (c as { cause?: unknown }).cause) chain.push(c);
+    const printed = chain.map((c) => `${String(c)} ${JSON.stringify(c, Object.getOwnPropertyNames(c))}`).join('\n');
+    expect(printed).not.toContain('test-token-0123456789');
+    expect(printed).not.toContain(target().split('.')[1]!);
   });
 
   it('refuses a response whose chain reaches neither the trusted root nor a pin', async () => {

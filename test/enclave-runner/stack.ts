@@ -26,6 +26,10 @@ export interface StackOptions {
   readonly clauses?: ReadonlyArray<Record<string, unknown>>;
   /** Pin the digest of the runner config with these overrides (default: none, the plain n-gram runner). */
   readonly pinOverrides?: Record<string, unknown>;
+  /** Further runner configurations whose digests the policy also accepts (several runners share one key). */
+  readonly pinAlso?: ReadonlyArray<Record<string, unknown>>;
+  /** The model directory to sign and seal (default: the n-gram demo model, made fresh). */
+  readonly modelDir?: string;
 }
 
 /**
@@ -91,7 +95,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     ...overrides,
   });
   const config = (overrides: Record<string, unknown> = {}): Promise<RunnerConfig> => resolveRunnerConfig(configJson(overrides), dir);
-  const digest = configDigest(await config(o.pinOverrides));
+  const digests = [configDigest(await config(o.pinOverrides))];
+  for (const extra of o.pinAlso ?? []) digests.push(configDigest(await config(extra)));
   const policy = {
     version: '1.0.0',
     anyOf: [
@@ -102,15 +107,18 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
           { claim: 'x-zt4ai-simulated', equals: true },
           { claim: 'x-zt4ai-fresh', equals: true },
           { claim: 'x-ms-sevsnpvm-is-debuggable', equals: false },
-          { claim: 'x-ms-runtime.x-zt4ai-config', equals: digest },
+          digests.length === 1 ? { claim: 'x-ms-runtime.x-zt4ai-config', equals: digests[0] } : { claim: 'x-ms-runtime.x-zt4ai-config', in: digests },
           ...(o.clauses ?? []),
         ],
       },
     ],
   };
   const key = await keys.createKey('model-key', 'RSA-HSM', { keySize: 2048, exportable: true, releasePolicy: { encodedPolicy: new TextEncoder().encode(JSON.stringify(policy)) } });
-  const model = join(dir, 'model');
-  await makeDemoModel(model);
+  let model = o.modelDir;
+  if (model === undefined) {
+    model = join(dir, 'model');
+    await makeDemoModel(model);
+  }
   const sealedDir = join(dir, 'sealed');
   const jwk = { kty: 'RSA', n: Buffer.from(key.key!.n!).toString('base64url'), e: Buffer.from(key.key!.e!).toString('base64url') };
   await sealModel(model, { outDir: sealedDir, key: { wrapper: rsaOaepWrapper(jwk, key.id!) }, sign: { privateKey: signer.privateKey }, threads: 0 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAttestation } from '../../enclave-runner/cli/attestation-checks.js';
 import { getJson } from '../../enclave-runner/cli/fetch-bound.js';
 import { type RunningRunner, launchRunner } from '../../enclave-runner/runner.js';
-import type { RunnerAttestation } from '../../enclave-runner/serve/attestation.js';
+import type { SnpRunnerAttestation } from '../../enclave-runner/serve/attestation.js';
 import { spkiSha256 } from '../../enclave-runner/startup/runtime-data.js';
 import { simulatedRootsPem } from '../../simulator/index.js';
 import { cli } from '../helpers/cli.js';
@@ -41,13 +41,14 @@ function policyFile(name: string, clauses: Array<Record<string, unknown>>): stri
   return file;
 }
 
-async function attestation(): Promise<RunnerAttestation> {
-  return (await getJson(new URL('/attestation', runner.url))).body as RunnerAttestation;
+async function attestation(): Promise<SnpRunnerAttestation> {
+  return (await getJson(new URL('/attestation', runner.url))).body as SnpRunnerAttestation;
 }
 
 describe('GET /attestation', () => {
   it('serves the report, its chain, the runtime data and the token, bound to the TLS key', async () => {
     const a = await attestation();
+    expect(a.kind).toBe('sevsnp');
     expect(a.certificates).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(Buffer.from(a.report, 'base64url')).toHaveLength(1184);
     expect(a.token.split('.')).toHaveLength(3);
@@ -98,7 +99,7 @@ describe('zt4ai runner verify', () => {
 });
 
 describe('checkAttestation', () => {
-  const run = async (a: RunnerAttestation, peer: string | null): Promise<Record<string, boolean | null>> => {
+  const run = async (a: SnpRunnerAttestation, peer: string | null): Promise<Record<string, boolean | null>> => {
     const checks = await checkAttestation({ attestation: a, url: new URL('https://runner.example'), peerSpkiSha256: peer, simRootsPem: readFileSync(simRoots, 'utf8'), policy: null, jwks: async () => null });
     return Object.fromEntries(checks.map((c) => [c.name, c.ok]));
   };
@@ -108,6 +109,11 @@ describe('checkAttestation', () => {
     expect(await run(a, spkiSha256(readFileSync(certFile)))).toMatchObject({ evidence: true, 'report-data': true, 'token-binding': true, 'token-signature': null, endpoint: true });
     expect((await run(a, 'ab'.repeat(32))).endpoint).toBe(false);
     expect((await run(a, null)).endpoint).toBe(false);
+  });
+
+  it("reads an older runner's /attestation (no kind) as SEV-SNP", async () => {
+    const { kind: _, ...older } = await attestation();
+    expect(await run(older as SnpRunnerAttestation, null)).toMatchObject({ evidence: true, 'report-data': true, 'token-binding': true });
   });
 
   it('refuses runtime data the report does not commit to, and a token issued for another report', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_CORPUS } from '../../../enclave-runner/backends/ngram/corpus.js';
 import { cli } from '../../helpers/cli.js';
+import { DEMO_PROMPT, DEMO_SAMPLING, demoModelDirect } from '../../helpers/demo-model.js';
 
 describe('zt4ai demo', () => {
   it('every step ends as the Zero Trust story says it should, with the expected reasons', async () => {
@@ -21,11 +21,8 @@ describe('zt4ai demo', () => {
     expect(out.steps[8]!.codes).toEqual(['ERR_RUNTIME_DATA_NOT_BOUND']);
     expect(out.steps[9]!.codes).toEqual(['ERR_NONCE_REPLAYED']);
     expect(out.steps[10]!.detail).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/keys\/demo-model-key\/[0-9a-f]{32}$/);
-    // The answer comes from the unsealed model: every word of it is in the demo model's training text.
-    const answer = out.steps[12]!.detail!;
-    const vocabulary = new Set(DEMO_CORPUS.toLowerCase().match(/[\p{L}\p{N}']+/gu));
-    expect(answer.split(/\s+/).length).toBeGreaterThan(3);
-    for (const w of answer.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []) expect(vocabulary.has(w), w).toBe(true);
+    // The answer comes from the unsealed model: node-llama-cpp gives the same text for the same prompt and sampling.
+    expect(out.steps[12]!.detail).toBe(await demoModelDirect(DEMO_PROMPT, DEMO_SAMPLING));
     expect(out.steps[13]!.codes).toEqual(expect.arrayContaining(['zt4ai_guardian_blocked', 'override.ignore-previous']));
     expect(out.steps[14]!.codes).toEqual(expect.arrayContaining(['zt4ai_guardian_blocked', 'extraction.system-prompt']));
     expect([out.steps[15]!.codes, out.steps[15]!.detail]).toEqual([['ERR_RUNNER_MODEL_TAMPERED', 'ERR_SEAL_CHUNK_CORRUPT'], 'unseal']);

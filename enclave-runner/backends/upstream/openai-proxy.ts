@@ -1,7 +1,13 @@
 import { request } from 'undici';
-import { RunnerError } from '../errors.js';
-import type { ChatMessage, GenerateParams, InferenceBackend } from './backend.js';
-import { sseData } from './sse.js';
+import { RunnerError } from '../../errors.js';
+import type { ChatMessage, GenerateParams, InferenceBackend } from '../backend.js';
+import { sseData } from '../sse.js';
+
+/** An upstream the runner started (backend.command): closing the backend stops it. */
+export interface StartedUpstream {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
 
 export interface OpenAiProxyOptions {
   /** The upstream's base URL on loopback, e.g. http://127.0.0.1:8081 (llama.cpp's llama-server, vLLM, Ollama). */
@@ -16,17 +22,23 @@ export interface OpenAiProxyOptions {
  * answers streamed back through the output guardian. The upstream runs inside the same VM (loopback only).
  */
 export class OpenAiProxyBackend implements InferenceBackend {
-  readonly kind = 'openai-proxy';
+  readonly kind = 'openai-upstream';
   readonly #o: OpenAiProxyOptions;
   readonly #model: string;
+  readonly #started: StartedUpstream | null;
 
-  private constructor(o: OpenAiProxyOptions, model: string) {
+  private constructor(o: OpenAiProxyOptions, model: string, started: StartedUpstream | null) {
     this.#o = o;
     this.#model = model;
+    this.#started = started;
+  }
+
+  get detail(): Readonly<Record<string, unknown>> {
+    return { upstream: this.#o.url, upstreamModel: this.#model, ...(this.#started ? { upstreamPid: this.#started.pid } : {}) };
   }
 
   /** Checks that the upstream answers and learns its model name. */
-  static async connect(o: OpenAiProxyOptions, signal?: AbortSignal): Promise<OpenAiProxyBackend> {
+  static async connect(o: OpenAiProxyOptions, signal?: AbortSignal, started: StartedUpstream | null = null): Promise<OpenAiProxyBackend> {
     const res = await send('GET', `${o.url}/v1/models`, undefined, o.timeoutMs, signal);
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new RunnerError('ERR_RUNNER_BACKEND', `the upstream answered HTTP ${res.statusCode} to GET /v1/models`);
@@ -38,7 +50,7 @@ export class OpenAiProxyBackend implements InferenceBackend {
     }
     const model = o.model ?? (typeof first === 'string' ? first : null);
     if (model === null) throw new RunnerError('ERR_RUNNER_BACKEND', 'the upstream lists no model in /v1/models; set backend.model');
-    return new OpenAiProxyBackend(o, model);
+    return new OpenAiProxyBackend(o, model, started);
   }
 
   async *generate(messages: readonly ChatMessage[], params: GenerateParams): AsyncIterable<string> {
@@ -73,7 +85,10 @@ export class OpenAiProxyBackend implements InferenceBackend {
     return Math.ceil(text.length / 4);
   }
 
-  async close(): Promise<void> {}
+  /** Stops the upstream when the runner started it. */
+  async close(): Promise<void> {
+    await this.#started?.stop();
+  }
 }
 
 function contentOf(data: string): string | null {
