@@ -22,4 +22,4 @@ export async function demoModelDirect(prompt: string, o: { maxTokens: number; se
 
 /** The demo's question and sampling (src/cli/commands/demo-runner.ts). */
 export const DEMO_PROMPT = 'In the beginning God created';
-export const DEMO_SAMPLING = { maxTokens: 48, seed: 0, temperature: 0.8 };
+export const DEMO_SAMPLING = { maxTokens: 120, seed: 0, temperature: 0.8 };

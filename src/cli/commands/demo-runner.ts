@@ -217,7 +217,7 @@ type Record_ = (step: string, expected: KrsDemoStep['expected'], outcome: KrsDem
 /** A question, an injection and a system-prompt extraction, over the OpenAI-compatible API. */
 async function talk(ctx: RunnerDemoContext, url: string, record: Record_): Promise<void> {
   const ask = async (content: string): Promise<{ status: number; body: { choices?: Array<{ message?: { content?: string } }>; error?: { code?: string; message?: string } } }> => {
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'zt4ai-demo', messages: [{ role: 'user', content }], seed: 0, max_tokens: 48 }) });
+    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'zt4ai-demo', messages: [{ role: 'user', content }], seed: 0, max_tokens: 120 }) });
     return { status: res.status, body: (await res.json()) as never };
   };
   ctx.say(`14. A client asks it over the OpenAI-compatible API (POST ${url}/v1/chat/completions):`);

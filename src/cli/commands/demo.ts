@@ -45,13 +45,14 @@ function holdUntilSignal(say: (line: string) => void): (serving: DemoHold) => Pr
   return async (s) => {
     const unexpected = s.steps.filter((x) => x.outcome !== x.expected).length;
     say(unexpected === 0 ? '\nEvery step so far ended as Zero Trust says it should.' : `\n${unexpected} step(s) did NOT end as expected.`);
-    say(`\nThe enclave runner keeps serving the demo model at ${s.url} (simulated evidence). Talk to it:\n`);
+    say(`\nThe enclave runner keeps serving the demo model at ${s.url} (simulated evidence). It continues King James`);
+    say('text from what you write (a 3.4M-parameter model, not an assistant). Talk to it:\n');
     say(`  curl -s ${s.url}/v1/chat/completions -H 'content-type: application/json' \\`);
-    say(`    -d '{"model": "${s.modelId}", "messages": [{"role": "user", "content": "What does the key service do?"}]}'\n`);
+    say(`    -d '{"model": "${s.modelId}", "messages": [{"role": "user", "content": "And the LORD said unto Moses,"}], "max_tokens": 64}'\n`);
     say('  # OpenAI SDK (npm install openai), any key: the demo runner asks for none');
     say(`  import OpenAI from 'openai';`);
     say(`  const client = new OpenAI({ baseURL: '${s.url}/v1', apiKey: 'unused' });`);
-    say(`  const r = await client.chat.completions.create({ model: '${s.modelId}', messages: [{ role: 'user', content: 'What does the key service do?' }] });`);
+    say(`  const r = await client.chat.completions.create({ model: '${s.modelId}', messages: [{ role: 'user', content: 'And the LORD said unto Moses,' }], max_tokens: 64 });`);
     say('  console.log(r.choices[0].message.content);\n');
     say('Check its attestation before you send anything (report, chain, REPORT_DATA, token, release policy, status):\n');
     say(`  zt4ai runner verify ${s.url} --sim-roots ${s.simRootsFile} --policy ${s.policyFile}\n`);
