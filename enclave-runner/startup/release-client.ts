@@ -15,6 +15,16 @@ type Policy = NonNullable<KeyClientOptions['additionalPolicies']>[number];
 /** Azure Key Vault and Managed HSM hosts: with these the SDK's own challenge-resource check stays on. */
 const AZURE_VAULT = /\.(vault|managedhsm)\.(azure\.net|azure\.cn|usgovcloudapi\.net)$/i;
 
+/**
+ * The host the release signature's certificate must be valid for: an Azure vault signs releases with a
+ * certificate for its own host, and trusting public roots alone would accept any certificate they issued.
+ * Null for a KRS, whose release signer is its own CA's and named by the configured trust.
+ */
+export function releaseSignerHost(vaultUrl: string): string | null {
+  const host = new URL(vaultUrl).hostname;
+  return AZURE_VAULT.test(host) ? host.toLowerCase() : null;
+}
+
 /** One release: which key, with which credential, for which attested TEE, trusting which signer. */
 export interface ReleaseInput {
   readonly config: KeySourceConfig;
@@ -51,11 +61,8 @@ export async function releaseModelKey(o: ReleaseInput): Promise<OpenedRelease> {
   }
   let opened: OpenedRelease;
   try {
-    // An Azure vault signs releases with a certificate for its own host: trusting public roots alone would
-    // accept any certificate they issued, so the host is checked too. A KRS's signer is its own CA's.
-    const host = new URL(o.config.vaultUrl).hostname;
-    const expectedHost = AZURE_VAULT.test(host) ? { expectedHost: host } : {};
-    opened = await openReleaseResponse(value, { teePrivateKey: o.tee.privateKey, teePublicJwk: o.tee.publicJwk, ...o.trust, expectedNonce: nonce, ...expectedHost });
+    const host = releaseSignerHost(o.config.vaultUrl);
+    opened = await openReleaseResponse(value, { teePrivateKey: o.tee.privateKey, teePublicJwk: o.tee.publicJwk, ...o.trust, expectedNonce: nonce, ...(host ? { expectedHost: host } : {}) });
   } catch (e) {
     throw new RunnerError('ERR_RUNNER_RELEASE_INVALID', `the release response was refused: ${(e as Error).message}`, { cause: e, ...withReason(reasonOf(e)) });
   }

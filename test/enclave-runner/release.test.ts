@@ -12,7 +12,7 @@ import type { KeySourceConfig } from '../../enclave-runner/config/types.js';
 import { RunnerError } from '../../enclave-runner/errors.js';
 import { verifySealedSignature } from '../../enclave-runner/startup/model-signature.js';
 import { memoryStore } from '../../enclave-runner/startup/plaintext.js';
-import { releaseModelKey } from '../../enclave-runner/startup/release-client.js';
+import { releaseModelKey, releaseSignerHost } from '../../enclave-runner/startup/release-client.js';
 import { type TeeKey, generateTeeKey } from '../../enclave-runner/startup/tee-key.js';
 import { unsealInto } from '../../enclave-runner/startup/unseal.js';
 import { type ReleaseSigner, buildReleaseResponse, chainToPem, createReleaseCa, createReleaseSigner } from '../../keys/release/index.js';
@@ -137,6 +137,16 @@ describe('releasing the model key through KeyClient.releaseKey', () => {
   it('reports an unreachable key service as unavailable', async () => {
     const err = await failure(releaseModelKey({ config: { ...(await keySource()), vaultUrl: 'http://127.0.0.1:9' }, version: null, credential, target: target(), tee, trust: { trustedRoots: [caPem] } }));
     expect(err.code).toBe('ERR_RUNNER_RELEASE_UNAVAILABLE');
+  });
+});
+
+describe('which host an Azure release signature must name', () => {
+  it('is the vault or managed HSM host for Azure, and none for a KRS', () => {
+    expect(releaseSignerHost('https://My-Vault.vault.azure.net/keys/k')).toBe('my-vault.vault.azure.net');
+    expect(releaseSignerHost('https://hsm1.managedhsm.azure.net')).toBe('hsm1.managedhsm.azure.net');
+    expect(releaseSignerHost('https://kv.vault.usgovcloudapi.net')).toBe('kv.vault.usgovcloudapi.net');
+    expect(releaseSignerHost('http://127.0.0.1:8443')).toBeNull();
+    expect(releaseSignerHost('https://vault.azure.net.evil.example')).toBeNull();
   });
 });
 
