@@ -179,6 +179,14 @@ param zt4aiPackage string
 ])
 param nodeMajor string = '22'
 
+@description('The GGUF file inside the sealed model that the runner serves in process with llama.cpp (node-llama-cpp).')
+param modelFile string = 'model.gguf'
+
+@description('CPU threads llama.cpp uses per request: the vCPUs left for inference (a DC4as_v5 has 4). More threads than free cores is far slower, because llama.cpp\'s threads spin.')
+@minValue(1)
+@maxValue(96)
+param inferenceThreads int = 2
+
 @description('Run the input guardian on every request.')
 param guardInput bool = true
 
@@ -340,6 +348,12 @@ var runnerConfig = {
       publicKeyPem: modelSignerPublicKeyPem
     }
   ]
+  // The llama backend (README "Backends"); threads, unlike the file, are not part of the configuration digest.
+  backend: {
+    kind: 'llama'
+    file: modelFile
+    threads: inferenceThreads
+  }
   guardians: {
     input: {
       enabled: guardInput

@@ -8,11 +8,13 @@ import { type Stack, startStack } from '../enclave-runner/stack.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 const PROMPT = 'And God said,';
+// Within the demo model's 256-token context (beyond it, llama.cpp shifts the context on both sides alike, and
+// 1000 tokens measured 0.944 once); the request's fixed cost, about 3 ms, is about 2 points of this ratio.
 const MAX_TOKENS = 200;
 // A 200-token answer takes about 0.1 s here, where machine noise is tens of percent: many short rounds,
 // alternating which side goes first, and the median ratio.
 const ROUNDS = 21;
-const LLAMA = { backend: { kind: 'llama', file: 'model.gguf', threads: 1, contextSize: 256 }, sealedModel: { path: 'sealed', unsealTo: 'memory' } };
+const LLAMA = { backend: { kind: 'llama', file: 'model.gguf', threads: 1, contextSize: 256 }, sealedModel: { path: 'sealed', unsealTo: 'memory' }, limits: { maxTokens: MAX_TOKENS } };
 
 /** node-llama-cpp alone: the same model, prompt, sampling and thread count, no HTTP, no guardians. */
 async function directRunner(modelPath: string): Promise<{ generate: (seed: number) => Promise<Timing & { chars: number }>; loadMs: number; close: () => Promise<void> }> {
@@ -73,7 +75,7 @@ async function throughRunner(url: string, seed: number): Promise<Timing> {
   const res = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'zt4ai-model', messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, temperature: 0.8, seed, ...(process.env.NOSTREAM ? {} : { stream: true, stream_options: { include_usage: true } }) }),
+    body: JSON.stringify({ model: 'zt4ai-model', messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, temperature: 0.8, seed, stream: true, stream_options: { include_usage: true } }),
   });
   let text = '';
   let first = 0;

@@ -197,6 +197,7 @@ describe('values the templates hand to zt4ai', () => {
     const config = await resolveRunnerConfig(deployedVariables('bicep/krs.bicep').get('runnerConfig'), '/');
     expect(config.evidence.kind).toBe('azure-vtpm');
     expect(config.attestation).toEqual({ kind: 'zt4ai-krs', url: 'https://10.20.1.10:8443', tlsCaFile: '/etc/zt4ai/krs-ca.pem' });
+    expect(config.backend).toEqual({ kind: 'llama', file: 'model.gguf', threads: 2, gpu: 'auto', contextSize: null, parallel: 1, promptFormat: 'auto' });
     expect(config.keySource).toMatchObject({ kind: 'zt4ai-krs', vaultUrl: 'https://10.20.1.10:8443', keyName: 'zt4ai-model-key', tlsCaFile: '/etc/zt4ai/krs-ca.pem', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { fetch: true } });
   });
 
@@ -204,6 +205,7 @@ describe('values the templates hand to zt4ai', () => {
     const config = await resolveRunnerConfig(deployedVariables('bicep/main.bicep').get('runnerConfig'), '/');
     expect(config.evidence.kind).toBe('azure-vtpm');
     expect(config.attestation.kind).toBe('azure-maa');
+    expect(config.backend).toMatchObject({ kind: 'llama', file: 'model.gguf', threads: 2 });
     expect(config.keySource).toMatchObject({ kind: 'azure-key-vault', vaultUrl: 'https://zt4aikvstandin.vault.azure.net', keyName: 'zt4ai-model-key', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { caFile: '/etc/zt4ai/azure-release-roots.pem' } });
     // The documented gap: the runner's attest step refuses vTPM evidence for azure-maa (MAA's AzureGuest is not implemented).
     const source = readFileSync(join(root, 'enclave-runner/startup/attest-client.ts'), 'utf8');
