@@ -26,7 +26,8 @@ export function azureBlobSection(v: Obj): AzureBlobSource {
   if (pathStyle && !account) throw bad(`sealedModel.url "${url.href}" on an IP host must be path-style: http://<ip>:<port>/<account>/<container>/<prefix>/`);
   const container = segments.shift() ?? '';
   if (!CONTAINER.test(container)) throw bad(`sealedModel.url "${url.href}" names no valid container: <account URL>/<container>/<prefix>/ (container 3-63 lowercase letters, digits, hyphens)`);
-  const parts = segments.filter((s) => s !== '');
+  // A decoded segment may hold "/" (%2F): split again, so that ".." cannot hide inside one.
+  const parts = segments.flatMap((s) => s.split('/')).filter((s) => s !== '');
   if (parts.some((s) => s === '.' || s === '..' || s.includes('\\'))) throw bad('sealedModel.url: the blob prefix must not contain ".", ".." or "\\" segments');
   return {
     accountUrl: pathStyle ? `${url.origin}/${encodeURIComponent(account!)}` : url.origin,

@@ -33,8 +33,9 @@ function servedBackend(config: RunnerConfig): Record<string, unknown> {
     case 'llama':
       return { kind: b.kind, file: b.file, promptFormat: b.promptFormat };
     case 'openai-upstream':
-      // A pointed-at upstream's loopback port is an address like any other; a started one's command is what runs.
-      return { kind: b.kind, command: b.command?.argv ?? null, model: b.model };
+      // A pointed-at upstream's loopback port is an address like any other; a started one's command is what runs,
+      // and its file which of the unsealed files it serves (as the llama backend's file).
+      return { kind: b.kind, command: b.command?.argv ?? null, ...(b.command ? { file: b.command.file } : {}), model: b.model };
   }
 }
 

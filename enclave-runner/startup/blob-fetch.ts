@@ -122,6 +122,7 @@ class BlobClient {
     const { prefix } = this.#o.source;
     const out: ListedBlob[] = [];
     let marker = '';
+    const seen = new Set<string>();
     do {
       const url = `${this.#container}?restype=container&comp=list&prefix=${encodeURIComponent(prefix)}&maxresults=5000${marker ? `&marker=${encodeURIComponent(marker)}` : ''}`;
       const res = await this.#get(url, `list ${this.#o.source.container}/${prefix}`);
@@ -133,6 +134,9 @@ class BlobClient {
       }
       if (out.length > MAX_BLOBS) throw new RunnerError('ERR_RUNNER_BLOB_TOO_LARGE', `more than ${MAX_BLOBS} blobs under ${this.#o.source.container}/${prefix}: not a sealed model directory`);
       marker = page.nextMarker;
+      // A service that hands back a marker it gave before would keep the runner listing forever.
+      if (seen.has(marker)) throw new RunnerError('ERR_RUNNER_BLOB_INVALID', `the listing of ${this.#o.source.container}/${prefix} repeats a continuation marker: a misbehaving storage endpoint`);
+      seen.add(marker);
     } while (marker !== '');
     return out;
   }

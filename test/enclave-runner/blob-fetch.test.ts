@@ -123,6 +123,24 @@ describe('fetching a sealed model from Blob Storage', () => {
     expect(readdirSync(downloads)).toEqual([]);
   });
 
+  it('refuses a listing that repeats its continuation marker, rather than listing forever', async () => {
+    let pages = 0;
+    const looping = createServer((_req, res) => {
+      pages++;
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0"?><EnumerationResults><Blobs /><NextMarker>again</NextMarker></EnumerationResults>');
+    });
+    await new Promise<void>((ok) => looping.listen(0, '127.0.0.1', ok));
+    try {
+      const e = await refusal(fetchAs(READER.clientId, { ...source('m/'), accountUrl: `http://127.0.0.1:${(looping.address() as AddressInfo).port}/acct` }));
+      expect([e.code, pages]).toEqual(['ERR_RUNNER_BLOB_INVALID', 2]);
+      expect(e.message).toMatch(/repeats a continuation marker/);
+    } finally {
+      await new Promise<void>((ok) => looping.close(() => ok()));
+    }
+    expect(readdirSync(downloads)).toEqual([]);
+  });
+
   it('parses listings strictly: entities, Encoded names, and refuses documents that are not listings', () => {
     const page = parseListing('<EnumerationResults><Blobs><Blob><Name>a&amp;b&#x2F;c</Name><Properties><Content-Length>7</Content-Length></Properties></Blob><Blob><Name Encoded="true">d%20e</Name><Properties><Content-Length>0</Content-Length></Properties></Blob></Blobs><NextMarker>n&lt;1</NextMarker></EnumerationResults>');
     expect(page).toEqual({ blobs: [{ name: 'a&b/c', size: 7 }, { name: 'd e', size: 0 }], nextMarker: 'n<1' });
@@ -168,6 +186,8 @@ describe('sealedModel of kind azure-blob', () => {
     [{ kind: 'azure-blob', url: 'https://a.blob.core.windows.net/Models/x/' }, /names no valid container/],
     [{ kind: 'azure-blob', url: 'http://a.blob.core.windows.net/models/' }, /plain http only to loopback/],
     [{ kind: 'azure-blob', url: 'https://a.blob.core.windows.net/models/?sv=2024&sig=secret' }, /must not carry credentials, a query/],
+    // An encoded "/" must not hide ".." segments (the download URL would resolve them into another container).
+    [{ kind: 'azure-blob', url: 'https://a.blob.core.windows.net/models/x%2F..%2F..%2Fother/' }, /must not contain "\.", "\.\."/],
     [{ kind: 'azure-blob' }, /sealedModel.url is required/],
     [{ kind: 'azure-blob', url: 'https://a.blob.core.windows.net/models/', maxBytes: 0 }, /sealedModel.maxBytes/],
     [{ path: 'sealed', url: 'https://a.blob.core.windows.net/models/' }, /apply to kind "azure-blob"/],

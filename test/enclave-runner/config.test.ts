@@ -125,6 +125,9 @@ describe('the configuration digest (x-zt4ai-config)', () => {
       { backend: { kind: 'llama', file: 'other.gguf' } },
     ];
     for (const extra of other) expect(configDigest(await resolveRunnerConfig(minimal(extra), dir)), JSON.stringify(extra)).not.toBe(base);
+    // A started upstream serves the file its command names: another file is another model, as for llama.
+    const upstream = (file: string) => minimal({ sealedModel: { path: 'sealed', unsealTo: 'tmpfs' }, backend: { kind: 'openai-upstream', command: { argv: ['llama-server', '-m', '{model}', '--port', '{port}'], file } } });
+    expect(configDigest(await resolveRunnerConfig(upstream('other.gguf'), dir))).not.toBe(configDigest(await resolveRunnerConfig(upstream('model.gguf'), dir)));
   });
 
   it('names signers by the SHA-256 of their key, whatever the PEM formatting, and hashes the prompt', async () => {
