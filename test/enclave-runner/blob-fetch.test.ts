@@ -13,6 +13,7 @@ import { fetchSealedModel, parseListing } from '../../enclave-runner/startup/blo
 import { type SimulatedBlobStorage, type SimulatedImds, startSimulatedBlobStorage, startSimulatedImds } from '../../simulator/azure/index.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 import { defaultEnvironment, evaluate, loadBicepFiles, parseBicep, property, variables } from '../deploy/bicep-parser.js';
+import { runnerFailure } from './runner-failure.js';
 
 /**
  * The runner's download of a sealed model from Blob Storage, with a real ManagedIdentityCredential against
@@ -57,15 +58,6 @@ afterAll(async () => {
 const source = (prefix: string, extra: Partial<AzureBlobSource> = {}): AzureBlobSource => ({ accountUrl: blob.accountUrl, container: 'models', prefix, managedIdentityClientId: READER.clientId, maxBytes: 1024 ** 3, ...extra });
 const fetchAs = (clientId: string, s: AzureBlobSource) => fetchSealedModel({ source: s, parentDir: downloads, credential: new ManagedIdentityCredential({ clientId }) });
 
-async function refusal(p: Promise<unknown>): Promise<RunnerError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnerError);
-  return e as RunnerError;
-}
-
 describe('fetching a sealed model from Blob Storage', () => {
   it('downloads the containers and model.sig under the prefix (paged listing) into a fresh 0700 directory, files 0600', async () => {
     const before = blob.requests.length;
@@ -85,17 +77,17 @@ describe('fetching a sealed model from Blob Storage', () => {
   });
 
   it('refuses with typed errors: no role (403), unknown identity, missing container, no sealed blob, too large, an unsafe name', async () => {
-    const forbidden = await refusal(fetchAs(OUTSIDER.clientId, source('model/')));
+    const forbidden = await runnerFailure(fetchAs(OUTSIDER.clientId, source('model/')));
     expect(forbidden.code).toBe('ERR_RUNNER_BLOB_AUTH');
     expect(forbidden.message).toMatch(/HTTP 403 AuthorizationPermissionMismatch .*Storage Blob Data Reader/);
-    expect((await refusal(fetchAs('not-attached', source('model/')))).code).toBe('ERR_RUNNER_BLOB_AUTH');
-    expect((await refusal(fetchAs(READER.clientId, { ...source('model/'), container: 'nothere' }))).code).toBe('ERR_RUNNER_BLOB_NOT_FOUND');
-    const empty = await refusal(fetchAs(READER.clientId, source('empty/')));
+    expect((await runnerFailure(fetchAs('not-attached', source('model/')))).code).toBe('ERR_RUNNER_BLOB_AUTH');
+    expect((await runnerFailure(fetchAs(READER.clientId, { ...source('model/'), container: 'nothere' }))).code).toBe('ERR_RUNNER_BLOB_NOT_FOUND');
+    const empty = await runnerFailure(fetchAs(READER.clientId, source('empty/')));
     expect(empty.code).toBe('ERR_RUNNER_BLOB_NOT_FOUND');
     expect(empty.message).toMatch(/no \*\.sealed blob under models\/empty\//);
-    const large = await refusal(fetchAs(READER.clientId, source('model/', { maxBytes: 70_000 })));
+    const large = await runnerFailure(fetchAs(READER.clientId, source('model/', { maxBytes: 70_000 })));
     expect(large.code).toBe('ERR_RUNNER_BLOB_TOO_LARGE');
-    expect((await refusal(fetchAs(READER.clientId, source('unsafe/')))).code).toBe('ERR_RUNNER_BLOB_INVALID');
+    expect((await runnerFailure(fetchAs(READER.clientId, source('unsafe/')))).code).toBe('ERR_RUNNER_BLOB_INVALID');
     // Nothing was left behind, and no message carries a token.
     expect(readdirSync(downloads)).toEqual([]);
     for (const e of [forbidden, empty, large]) expect(e.message).not.toMatch(/eyJ/);
@@ -113,13 +105,13 @@ describe('fetching a sealed model from Blob Storage', () => {
     await new Promise<void>((ok) => liar.listen(0, '127.0.0.1', ok));
     const url = `http://127.0.0.1:${(liar.address() as AddressInfo).port}/acct`;
     try {
-      const e = await refusal(fetchAs(READER.clientId, { ...source('m/'), accountUrl: url }));
+      const e = await runnerFailure(fetchAs(READER.clientId, { ...source('m/'), accountUrl: url }));
       expect(e.code).toBe('ERR_RUNNER_BLOB_INVALID');
       expect(e.message).toMatch(/longer than the 5 bytes listed/);
     } finally {
       await new Promise<void>((ok) => liar.close(() => ok()));
     }
-    expect((await refusal(fetchAs(READER.clientId, { ...source('m/'), accountUrl: url }))).code).toBe('ERR_RUNNER_BLOB_UNAVAILABLE');
+    expect((await runnerFailure(fetchAs(READER.clientId, { ...source('m/'), accountUrl: url }))).code).toBe('ERR_RUNNER_BLOB_UNAVAILABLE');
     expect(readdirSync(downloads)).toEqual([]);
   });
 
@@ -132,7 +124,7 @@ describe('fetching a sealed model from Blob Storage', () => {
     });
     await new Promise<void>((ok) => looping.listen(0, '127.0.0.1', ok));
     try {
-      const e = await refusal(fetchAs(READER.clientId, { ...source('m/'), accountUrl: `http://127.0.0.1:${(looping.address() as AddressInfo).port}/acct` }));
+      const e = await runnerFailure(fetchAs(READER.clientId, { ...source('m/'), accountUrl: `http://127.0.0.1:${(looping.address() as AddressInfo).port}/acct` }));
       expect([e.code, pages]).toEqual(['ERR_RUNNER_BLOB_INVALID', 2]);
       expect(e.message).toMatch(/repeats a continuation marker/);
     } finally {

@@ -13,18 +13,10 @@ import { SWTPM_INSTALL_HINT, type SwtpmVtpm, missingSwtpmTools, startSwtpmVtpm }
 import { SimulatedFirmware, simulatedRootsPem } from '../../simulator/index.js';
 import { type Chain, type FakeServer, chainOf, startFakeKds, startFakeThim } from './azure/fakes.js';
 import { roots } from './stack.js';
+import { runnerFailure } from './runner-failure.js';
 
 const missing = missingSwtpmTools();
 const skipped = missing.length > 0 ? ` (SKIPPED: ${missing.join(', ')} not on PATH; ${SWTPM_INSTALL_HINT})` : '';
-
-async function failure(p: Promise<unknown>): Promise<RunnerError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnerError);
-  return e as RunnerError;
-}
 
 /** A port nothing listens on: THIM "down". */
 async function closedUrl(): Promise<string> {
@@ -80,7 +72,7 @@ describe('AzureVtpmSource on a TPM that is not an Azure vTPM', () => {
       },
       pcrRead: async () => new Map(),
     };
-    const err = await failure(new AzureVtpmSource({ device: plainTpm }).getReport(Buffer.alloc(64), runtime()));
+    const err = await runnerFailure(new AzureVtpmSource({ device: plainTpm }).getReport(Buffer.alloc(64), runtime()));
     expect(err.code).toBe('ERR_RUNNER_TPM_NV_INDEX');
     expect(calls).toEqual(['read 1400001']);
   });
@@ -167,7 +159,7 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
     const thimError = await startFakeThim(chain, 503);
     const emptyKds = await startFakeKds({});
     servers.push(thimError, emptyKds);
-    const err = await failure(new AzureVtpmSource({ tcti: vtpm.tcti, thimUrl: thimError.url, kdsUrl: emptyKds.url }).getReport(reportDataOf(runtime()), runtime()));
+    const err = await runnerFailure(new AzureVtpmSource({ tcti: vtpm.tcti, thimUrl: thimError.url, kdsUrl: emptyKds.url }).getReport(reportDataOf(runtime()), runtime()));
     expect(err.code).toBe('ERR_RUNNER_VCEK_UNAVAILABLE');
     expect(err.message).toMatch(/THIM at .* answered HTTP 503; and AMD KDS: ERR_KDS_FETCH/);
   });
@@ -178,7 +170,7 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
     expect(raced.quotes).toBe(2);
     expect(ok.azure?.pcrs['4']).not.toBe('04'.repeat(32));
     const always = new Tampering(new Tpm2ToolsDevice({ tcti: vtpm.tcti }), { quote: (q) => withPcr(q, 4, Buffer.alloc(32, 4)) });
-    const err = await failure(new AzureVtpmSource({ device: always, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
+    const err = await runnerFailure(new AzureVtpmSource({ device: always, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
     expect(always.quotes).toBe(2);
     expect(err.code).toBe('ERR_RUNNER_EVIDENCE');
     expect(err.reason?.code).toBe('ERR_TPM_PCR_DIGEST');
@@ -192,7 +184,7 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
         return { ...q, message };
       },
     });
-    const err = await failure(new AzureVtpmSource({ device: forged, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
+    const err = await runnerFailure(new AzureVtpmSource({ device: forged, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
     expect(forged.quotes).toBe(1);
     expect(err.code).toBe('ERR_RUNNER_EVIDENCE');
     expect(err.reason?.details?.map((d) => d.code)).toContain('ERR_TPM_QUOTE_SIGNATURE');
@@ -200,7 +192,7 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
 
   it('an HCL report that is not one, or whose claims are not bound, is ERR_RUNNER_EVIDENCE', async () => {
     const garbage = new Tampering(new Tpm2ToolsDevice({ tcti: vtpm.tcti }), { nvRead: (i, b) => (i === HCL_REPORT_NV_INDEX ? Buffer.alloc(b.length, 7) : b) });
-    const bad = await failure(new AzureVtpmSource({ device: garbage, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
+    const bad = await runnerFailure(new AzureVtpmSource({ device: garbage, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
     expect(bad.code).toBe('ERR_RUNNER_EVIDENCE');
     expect(bad.message).toContain('NV index 0x01400001 does not hold a usable HCL report');
     expect(bad.reason?.code).toMatch(/^ERR_HCL_/);
@@ -214,14 +206,14 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
         return c;
       },
     });
-    const err = await failure(new AzureVtpmSource({ device: unbound, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
+    const err = await runnerFailure(new AzureVtpmSource({ device: unbound, thimUrl: thim.url }).getReport(reportDataOf(runtime()), runtime()));
     expect(err.code).toBe('ERR_RUNNER_EVIDENCE');
     expect(err.message).toContain('does not bind its runtime claims');
   });
 
   it('without a challenge to quote over (MAA) it refuses with ERR_RUNNER_CONFIG, before touching the TPM', async () => {
     const device = new Tampering(new Tpm2ToolsDevice({ tcti: vtpm.tcti }), {});
-    const err = await failure(new AzureVtpmSource({ device, thimUrl: thim.url }).getReport(Buffer.alloc(64), { runtimeData: Buffer.from('{}'), challenge: null }));
+    const err = await runnerFailure(new AzureVtpmSource({ device, thimUrl: thim.url }).getReport(Buffer.alloc(64), { runtimeData: Buffer.from('{}'), challenge: null }));
     expect(err.code).toBe('ERR_RUNNER_CONFIG');
     expect(err.message).toContain('zt4ai-krs');
     expect(device.quotes).toBe(0);

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyTpmQuote } from '../../attestation/azure/tpm-quote.js';
-import { RunnerError } from '../../enclave-runner/errors.js';
 import { AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, USER_DATA_NV_INDEX } from '../../enclave-runner/evidence/tpm-device.js';
 import { TPM2_TOOLS, Tpm2ToolsDevice } from '../../enclave-runner/evidence/tpm2-tools.js';
 import { SWTPM_INSTALL_HINT, type SwtpmVtpm, missingSwtpmTools, startSwtpmVtpm } from '../../simulator/azure/index.js';
 import { SimulatedFirmware } from '../../simulator/index.js';
 import { roots } from './stack.js';
+import { runnerFailure } from './runner-failure.js';
 
 const missing = missingSwtpmTools();
 const skipped = missing.length > 0 ? ` (SKIPPED: ${missing.join(', ')} not on PATH; ${SWTPM_INSTALL_HINT})` : '';
@@ -25,29 +25,20 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function failure(p: Promise<unknown>): Promise<RunnerError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnerError);
-  return e as RunnerError;
-}
-
 describe('Tpm2ToolsDevice without tpm2-tools', () => {
   it('fails with ERR_RUNNER_TPM_TOOLS_MISSING naming the Debian package, before touching any TPM', async () => {
     const device = new Tpm2ToolsDevice({ tcti: 'device:/nonexistent/tpmrm0', searchPath: tempDir() });
-    const err = await failure(device.nvRead(HCL_REPORT_NV_INDEX));
+    const err = await runnerFailure(device.nvRead(HCL_REPORT_NV_INDEX));
     expect(err.code).toBe('ERR_RUNNER_TPM_TOOLS_MISSING');
     expect(err.message).toContain('apt-get install tpm2-tools');
     expect(err.message).toContain('no tpm2-tools command was found on PATH');
-    expect((await failure(device.quote(AZURE_AK_HANDLE, Buffer.alloc(32), { bank: 'sha256', pcrs: [0] }))).code).toBe('ERR_RUNNER_TPM_TOOLS_MISSING');
+    expect((await runnerFailure(device.quote(AZURE_AK_HANDLE, Buffer.alloc(32), { bank: 'sha256', pcrs: [0] }))).code).toBe('ERR_RUNNER_TPM_TOOLS_MISSING');
   });
 
   it.skipIf(missing.length > 0)('names the tools that are missing when only some are installed', async () => {
     const dir = tempDir();
     symlinkSync('/usr/bin/tpm2_nvread', join(dir, 'tpm2_nvread'));
-    const err = await failure(new Tpm2ToolsDevice({ searchPath: dir }).nvRead(HCL_REPORT_NV_INDEX));
+    const err = await runnerFailure(new Tpm2ToolsDevice({ searchPath: dir }).nvRead(HCL_REPORT_NV_INDEX));
     expect(err.code).toBe('ERR_RUNNER_TPM_TOOLS_MISSING');
     expect(err.message).toContain('tpm2_quote');
     expect(err.message).not.toContain('tpm2_nvread,');
@@ -106,13 +97,13 @@ describe.skipIf(missing.length > 0)(`Tpm2ToolsDevice against swtpm${skipped}`, (
   });
 
   it('an NV index that is not defined is ERR_RUNNER_TPM_NV_INDEX', async () => {
-    const err = await failure(device.nvRead(0x01400009));
+    const err = await runnerFailure(device.nvRead(0x01400009));
     expect(err.code).toBe('ERR_RUNNER_TPM_NV_INDEX');
     expect(err.message).toContain('NV index 0x01400009 is not defined');
   });
 
   it('a key handle that holds no key is ERR_RUNNER_TPM naming the handle', async () => {
-    const err = await failure(device.quote(0x81000009, randomBytes(32), { bank: 'sha256', pcrs: [0] }));
+    const err = await runnerFailure(device.quote(0x81000009, randomBytes(32), { bank: 'sha256', pcrs: [0] }));
     expect(err.code).toBe('ERR_RUNNER_TPM');
     expect(err.message).toContain('no key at persistent handle 0x81000009');
   });
@@ -125,14 +116,14 @@ describe.skipIf(missing.length > 0)(`Tpm2ToolsDevice against swtpm${skipped}`, (
       });
     });
     const tcti = `swtpm:host=127.0.0.1,port=${closed}`;
-    const err = await failure(new Tpm2ToolsDevice({ tcti }).nvRead(HCL_REPORT_NV_INDEX));
+    const err = await runnerFailure(new Tpm2ToolsDevice({ tcti }).nvRead(HCL_REPORT_NV_INDEX));
     expect(err.code).toBe('ERR_RUNNER_TPM');
     expect(err.message).toContain(`cannot reach the TPM through TCTI "${tcti}"`);
   });
 
   it('a TPM that never answers is ERR_RUNNER_TPM once the command times out', async () => {
     // tpm2-tss's cmd TCTI talks to a command's stdin/stdout: `sleep` reads nothing and never answers.
-    const err = await failure(new Tpm2ToolsDevice({ tcti: 'cmd:sleep 5', timeoutMs: 1000 }).nvRead(HCL_REPORT_NV_INDEX));
+    const err = await runnerFailure(new Tpm2ToolsDevice({ tcti: 'cmd:sleep 5', timeoutMs: 1000 }).nvRead(HCL_REPORT_NV_INDEX));
     expect(err.code).toBe('ERR_RUNNER_TPM');
     expect(err.message).toContain('tpm2_nvread (reading NV index 0x01400001) did not finish within 1000 ms');
   });

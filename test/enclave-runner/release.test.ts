@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDemoModel } from '../../enclave-runner/backends/ngram/demo-model.js';
 import { resolveRunnerConfig } from '../../enclave-runner/config/load.js';
 import type { KeySourceConfig } from '../../enclave-runner/config/types.js';
-import { RunnerError } from '../../enclave-runner/errors.js';
 import { verifySealedSignature } from '../../enclave-runner/startup/model-signature.js';
 import { memoryStore } from '../../enclave-runner/startup/plaintext.js';
 import { releaseModelKey, releaseSignerHost } from '../../enclave-runner/startup/release-client.js';
@@ -17,6 +16,7 @@ import { type TeeKey, generateTeeKey } from '../../enclave-runner/startup/tee-ke
 import { unsealInto } from '../../enclave-runner/startup/unseal.js';
 import { type ReleaseSigner, buildReleaseResponse, chainToPem, createReleaseCa, createReleaseSigner } from '../../keys/release/index.js';
 import { sealModel } from '../../keys/sealing/seal-model.js';
+import { runnerFailure } from './runner-failure.js';
 
 /**
  * The release step against a local fake Key Vault: Key Vault's bearer challenge, then a real
@@ -94,15 +94,6 @@ async function release(m: Mode, trust: { trustedRoots?: string[]; pinnedCertific
   return releaseModelKey({ config: await keySource(), version: null, credential, target: target(), tee, trust });
 }
 
-async function failure(p: Promise<unknown>): Promise<RunnerError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnerError);
-  return e as RunnerError;
-}
-
 describe('releasing the model key through KeyClient.releaseKey', () => {
   it('verifies the JWS against the trusted CA, checks the nonce and the TEE binding, and unwraps an oct key', async () => {
     const opened = await release('ok');
@@ -117,7 +108,7 @@ describe('releasing the model key through KeyClient.releaseKey', () => {
     ['other-tee', 'ERR_RUNNER_RELEASE_INVALID', 'ERR_RELEASE_BINDING'],
     ['other-key', 'ERR_RUNNER_RELEASE_INVALID', undefined],
   ] as const)('%s: %s (%s)', async (m, code, reason) => {
-    const err = await failure(release(m));
+    const err = await runnerFailure(release(m));
     expect([err.code, err.reason?.code]).toEqual([code, reason]);
     // Nothing in the error or its cause chain carries the bearer credential or the attestation token.
     const chain: unknown[] = [];
@@ -129,13 +120,13 @@ describe('releasing the model key through KeyClient.releaseKey', () => {
 
   it('refuses a response whose chain reaches neither the trusted root nor a pin', async () => {
     const other = chainToPem([(await createReleaseCa()).certificate]);
-    expect((await failure(release('ok', { trustedRoots: [other] }))).reason?.code).toBe('ERR_RELEASE_UNTRUSTED');
+    expect((await runnerFailure(release('ok', { trustedRoots: [other] }))).reason?.code).toBe('ERR_RELEASE_UNTRUSTED');
     const pinned = await release('ok', { pinnedCertificates: [sha256(signer.chain[1]!)] });
     expect(pinned.kty).toBe('oct');
   });
 
   it('reports an unreachable key service as unavailable', async () => {
-    const err = await failure(releaseModelKey({ config: { ...(await keySource()), vaultUrl: 'http://127.0.0.1:9' }, version: null, credential, target: target(), tee, trust: { trustedRoots: [caPem] } }));
+    const err = await runnerFailure(releaseModelKey({ config: { ...(await keySource()), vaultUrl: 'http://127.0.0.1:9' }, version: null, credential, target: target(), tee, trust: { trustedRoots: [caPem] } }));
     expect(err.code).toBe('ERR_RUNNER_RELEASE_UNAVAILABLE');
   });
 });
@@ -174,16 +165,16 @@ describe('unsealing with the released key, per the containers\' wrap', () => {
 
   it('containers sealed to another key name are refused: ERR_RUNNER_UNSEAL_KEY (ERR_KEY_NOT_AVAILABLE)', async () => {
     const out = await sealedDir('sealed-other-name', `${url}/keys/some-other-key`);
-    const err = await failure(unsealInto(out, await release('ok'), await verifySealedSignature(out, signers), memoryStore(), 0));
+    const err = await runnerFailure(unsealInto(out, await release('ok'), await verifySealedSignature(out, signers), memoryStore(), 0));
     expect([err.code, err.reason?.code]).toEqual(['ERR_RUNNER_UNSEAL_KEY', 'ERR_KEY_NOT_AVAILABLE']);
   });
 
   it('an unsigned or untrusted model.sig is refused before anything is decrypted', async () => {
     const out = await sealedDir('sealed-untrusted', `${url}/keys/model-key`);
     const other = [{ publicKeyPem: generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ type: 'spki', format: 'pem' }).toString() }];
-    expect((await failure(verifySealedSignature(out, other))).reason?.code).toBe('ERR_SIG_KEY_MISMATCH');
+    expect((await runnerFailure(verifySealedSignature(out, other))).reason?.code).toBe('ERR_SIG_KEY_MISMATCH');
     rmSync(join(out, 'model.sig'));
-    expect((await failure(verifySealedSignature(out, signers))).code).toBe('ERR_RUNNER_MODEL_SIGNATURE');
+    expect((await runnerFailure(verifySealedSignature(out, signers))).code).toBe('ERR_RUNNER_MODEL_SIGNATURE');
   });
 });
 
