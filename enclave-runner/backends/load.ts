@@ -2,15 +2,12 @@ import { join } from 'node:path';
 import type { RunnerConfig, UpstreamBackendConfig } from '../config/types.js';
 import { RunnerError } from '../errors.js';
 import type { PlaintextStore } from '../startup/plaintext.js';
-import type { Wipeable } from '../startup/secrets.js';
+import type { Track } from '../startup/secrets.js';
 import type { InferenceBackend } from './backend.js';
 import { LlamaBackend } from './llama/backend.js';
 import { NgramBackend } from './ngram/backend.js';
 import { launchUpstream } from './upstream/launch.js';
 import { OpenAiProxyBackend } from './upstream/openai-proxy.js';
-
-/** Registers what must be wiped or stopped if the process ends before the backend is closed. */
-export type Track = <S extends Wipeable>(s: S) => S;
 
 /**
  * Loads the configured backend from the unsealed model. In-process backends take the plaintext and it is

@@ -51,6 +51,7 @@ export class AzureVtpmSource implements EvidenceSource {
   readonly location: string;
   /** A TCTI that reaches a software TPM directly (swtpm, mssim, libtpms) is a simulation, said in logs and /status. */
   readonly simulated: boolean;
+  readonly needsChallenge = true;
   readonly #device: TpmDevice;
   readonly #options: AzureVtpmOptions;
   /** Where the last VCEK chain came from (for logs and tests). */
@@ -65,11 +66,9 @@ export class AzureVtpmSource implements EvidenceSource {
 
   async getReport(reportData: Buffer, binding?: EvidenceBinding): Promise<SnpEvidence> {
     if (reportData.length !== USER_DATA_SIZE) throw new RangeError('REPORT_DATA is exactly 64 bytes');
-    if (!binding) throw new RunnerError('ERR_RUNNER_INTERNAL', 'the Azure vTPM evidence source needs the runtime data and the challenge its quote binds');
-    const challenge = binding.challenge;
-    if (challenge === null) {
-      throw new RunnerError('ERR_RUNNER_CONFIG', 'Azure vTPM evidence needs a challenge to quote over, and the attestation service has none: use a zt4ai KRS (attestation.kind "zt4ai-krs", POST /attest/AzureCvm); MAA\'s AzureGuest flow is not implemented');
-    }
+    // The start-up sequence refuses a service without challenges before asking (needsChallenge).
+    const challenge = binding?.challenge;
+    if (!binding || !challenge) throw new RunnerError('ERR_RUNNER_INTERNAL', 'the Azure vTPM evidence source needs the runtime data and the challenge its quote binds');
     // First make sure this is an Azure vTPM (the paravisor's HCL report is there): on any other TPM the runner
     // must not define NV indices. Then the user data, after which the paravisor refreshes the report.
     await this.#device.nvRead(HCL_REPORT_NV_INDEX);

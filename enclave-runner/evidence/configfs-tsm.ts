@@ -32,6 +32,8 @@ export class ConfigfsTsmSource implements EvidenceSource {
   readonly kind: 'configfs-tsm' | 'simulated';
   readonly location: string;
   readonly simulated: boolean;
+  /** REPORT_DATA itself binds the runtime data (and the challenge in it, when there is one). */
+  readonly needsChallenge = false;
   readonly #timeoutMs: number;
   readonly #pollMs: number;
 

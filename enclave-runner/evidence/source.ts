@@ -46,6 +46,11 @@ export interface EvidenceSource {
   /** True only for the simulator's tree: such evidence proves nothing about real hardware. */
   readonly simulated: boolean;
   /**
+   * True when the evidence binds the runtime data only through a quote over the attestation service's
+   * challenge (the Azure vTPM): a service that issues no challenge cannot attest it.
+   */
+  readonly needsChallenge: boolean;
+  /**
    * A report over `reportData` (= SHA-256(runtime data) ‖ 32 zero bytes). configfs-tsm puts it in REPORT_DATA;
    * the Azure vTPM writes it as user data and binds `binding` through the TPM quote, which it needs.
    */

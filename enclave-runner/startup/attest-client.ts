@@ -24,9 +24,14 @@ export class AttestClient {
     this.#signal = signal;
   }
 
-  /** A fresh challenge from the KRS; null for MAA, which has no challenge endpoint. */
+  /** Whether the service issues challenges: a zt4ai KRS does, MAA has no challenge endpoint. */
+  get issuesChallenges(): boolean {
+    return this.#config.kind === 'zt4ai-krs';
+  }
+
+  /** A fresh challenge from the KRS; null for MAA. */
   async challenge(): Promise<string | null> {
-    if (this.#config.kind !== 'zt4ai-krs') return null;
+    if (!this.issuesChallenges) return null;
     const res = await call('POST', `${this.#config.url}/attest/challenge`, undefined, this.#opts(), 'ERR_RUNNER_ATTEST_UNAVAILABLE');
     const nonce = (res.body as { nonce?: unknown } | null)?.nonce;
     if (res.status !== 200 || typeof nonce !== 'string') throw this.#failure(res.status, res.body, 'the challenge');
@@ -48,9 +53,6 @@ export class AttestClient {
    * MAA has no such route (its AzureGuest flow answers a token encrypted to the vTPM), so only a KRS takes it.
    */
   async #attestAzureCvm(evidence: SnpEvidence, azure: AzureVtpmEvidence, runtimeData: Buffer): Promise<string> {
-    if (this.#config.kind !== 'zt4ai-krs') {
-      throw new RunnerError('ERR_RUNNER_CONFIG', 'Azure vTPM evidence is attested by a zt4ai KRS (POST /attest/AzureCvm); attestation.kind "azure-maa" cannot take it (MAA\'s AzureGuest flow is not implemented)');
-    }
     const chain = pemChain(evidence);
     const body = {
       hclReport: b64u(azure.hclReport),

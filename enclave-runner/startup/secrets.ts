@@ -4,6 +4,9 @@ export interface Wipeable {
   wipeSync(): void;
 }
 
+/** Registers what must be wiped or stopped if the process ends before its owner cleans up (Secrets.store). */
+export type Track = <S extends Wipeable>(s: S) => S;
+
 /**
  * Everything secret a runner holds in buffers or files: released key material, plaintext model files.
  * `wipe` zeroes the buffers and removes the plaintext; it runs on stop, on a failed start-up, and from the

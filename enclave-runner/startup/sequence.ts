@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { OpenedRelease } from '../../keys/release/open-response.js';
 import type { Logger } from 'pino';
 import { configDigest } from '../config/digest.js';
+import { RunnerError } from '../errors.js';
 import type { AzureBlobSource, RunnerConfig } from '../config/types.js';
 import { type ProbePaths, selectEvidenceSource } from '../evidence/detect.js';
 import type { EvidenceSource } from '../evidence/source.js';
@@ -132,6 +133,12 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey, sealedD
     async () => {
       source = await selectEvidenceSource(config.evidence, ctx.options.probe, ctx.options.evidenceTimeoutMs);
       if (source.simulated) ctx.logger.warn({ location: source.location }, 'SIMULATED EVIDENCE: this runner proves nothing about real hardware. Never do this in production.');
+      if (source.needsChallenge && !attest.issuesChallenges) {
+        throw new RunnerError(
+          'ERR_RUNNER_CONFIG',
+          `${source.kind} evidence binds the runtime data only through a TPM quote over the attestation service's challenge, and attestation.kind "${config.attestation.kind}" issues none: attest to a zt4ai KRS (attestation.kind "zt4ai-krs", which takes this evidence at POST /attest/AzureCvm)`,
+        );
+      }
       const nonce = await attest.challenge();
       const runtimeData = buildRuntimeData(tee, nonce, digest, ctx.endpoint);
       return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData), { runtimeData, challenge: nonce }) };

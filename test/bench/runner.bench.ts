@@ -17,7 +17,7 @@ const ROUNDS = 21;
 const LLAMA = { backend: { kind: 'llama', file: 'model.gguf', threads: 1, contextSize: 256 }, sealedModel: { path: 'sealed', unsealTo: 'memory' }, limits: { maxTokens: MAX_TOKENS } };
 
 /** node-llama-cpp alone: the same model, prompt, sampling and thread count, no HTTP, no guardians. */
-async function directRunner(modelPath: string): Promise<{ generate: (seed: number) => Promise<Timing & { chars: number }>; loadMs: number; close: () => Promise<void> }> {
+async function directRunner(modelPath: string): Promise<{ generate: (seed: number) => Promise<Timing>; loadMs: number; close: () => Promise<void> }> {
   const { getLlama, LlamaCompletion } = await import('node-llama-cpp');
   const t0 = performance.now();
   const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logger: () => {} });
@@ -30,7 +30,6 @@ async function directRunner(modelPath: string): Promise<{ generate: (seed: numbe
     generate: async (seed) => {
       await sequence.clearHistory();
       let tokens = 0;
-      let chars = 0;
       let first = 0;
       const s = performance.now();
       const completion = new LlamaCompletion({ contextSequence: sequence });
@@ -43,13 +42,11 @@ async function directRunner(modelPath: string): Promise<{ generate: (seed: numbe
           tokens += t.length;
         },
         // A streaming user of node-llama-cpp wants the text too, as the runner does.
-        onTextChunk: (text) => {
-          chars += text.length;
-        },
+        onTextChunk: () => {},
       });
       completion.dispose({ disposeSequence: false });
       const end = performance.now();
-      return { tokens, chars, ttftMs: first - s, seconds: (end - s) / 1000 };
+      return { tokens, ttftMs: first - s, seconds: (end - s) / 1000 };
     },
     close: async () => {
       await context.dispose();

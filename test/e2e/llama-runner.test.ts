@@ -6,6 +6,7 @@ import { type RunningRunner, launchRunner } from '../../enclave-runner/runner.js
 import { writeTinyLlamaGguf } from '../../simulator/model/index.js';
 import { sseEvents } from '../enclave-runner/api-app.js';
 import { type Stack, startStack } from '../enclave-runner/stack.js';
+import { directCompletion } from '../helpers/demo-model.js';
 import { REPO_ROOT } from '../helpers/shared.js';
 
 /**
@@ -59,18 +60,8 @@ async function chat(url: string, content: string, extra: Record<string, unknown>
 }
 
 /** What node-llama-cpp gives for the same prompt and sampling, without the runner. */
-async function direct(prompt: string): Promise<string> {
-  const { getLlama, LlamaCompletion } = await import('node-llama-cpp');
-  const llama = await getLlama({ gpu: false, build: 'never', progressLogs: false, logger: () => {} });
-  const model = await llama.loadModel({ modelPath: join(modelDir, 'model.gguf') });
-  const context = await model.createContext({ contextSize: 128, threads: 1 });
-  try {
-    return await new LlamaCompletion({ contextSequence: context.getSequence() }).generateCompletion(prompt, { maxTokens: 16, seed: 9, temperature: 0.7 });
-  } finally {
-    await context.dispose();
-    await model.dispose();
-    await llama.dispose();
-  }
+function direct(prompt: string): Promise<string> {
+  return directCompletion(join(modelDir, 'model.gguf'), prompt, { maxTokens: 16, seed: 9, temperature: 0.7, contextSize: 128 });
 }
 
 describe('a runner serving a sealed GGUF model with the llama backend', () => {

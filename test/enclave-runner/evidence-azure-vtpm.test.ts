@@ -211,11 +211,12 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
     expect(err.message).toContain('does not bind its runtime claims');
   });
 
-  it('without a challenge to quote over (MAA) it refuses with ERR_RUNNER_CONFIG, before touching the TPM', async () => {
+  it('says it needs a challenge, and without one refuses before touching the TPM', async () => {
     const device = new Tampering(new Tpm2ToolsDevice({ tcti: vtpm.tcti }), {});
-    const err = await runnerFailure(new AzureVtpmSource({ device, thimUrl: thim.url }).getReport(Buffer.alloc(64), { runtimeData: Buffer.from('{}'), challenge: null }));
-    expect(err.code).toBe('ERR_RUNNER_CONFIG');
-    expect(err.message).toContain('zt4ai-krs');
+    const source = new AzureVtpmSource({ device, thimUrl: thim.url });
+    expect(source.needsChallenge).toBe(true);
+    const err = await runnerFailure(source.getReport(Buffer.alloc(64), { runtimeData: Buffer.from('{}'), challenge: null }));
+    expect(err.code).toBe('ERR_RUNNER_INTERNAL');
     expect(device.quotes).toBe(0);
   });
 

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { LlamaBackendConfig } from '../../config/types.js';
 import { RunnerError } from '../../errors.js';
 import type { PlaintextStore } from '../../startup/plaintext.js';
+import type { Track } from '../../startup/secrets.js';
 import type { ChatMessage, GenerateParams, InferenceBackend } from '../backend.js';
 import { type ChunkSink, chunkStream } from './chunk-stream.js';
 import { toChatHistory, toCompletionPrompt } from './prompt.js';
@@ -22,7 +23,6 @@ const MAX_DEFAULT_CONTEXT = 4096;
 /** What /status shows of the loaded model. */
 export interface LlamaModelInfo {
   readonly architecture: string;
-  readonly parameters: number | null;
   readonly contextSize: number;
   readonly gpu: string | false;
   readonly threads: number;
@@ -52,7 +52,7 @@ export class LlamaBackend implements InferenceBackend {
     this.#pool = new SequencePool(Array.from({ length: context.totalSequences }, () => context.getSequence()));
   }
 
-  static async load(config: LlamaBackendConfig, store: PlaintextStore, track: <S extends PlaintextStore>(s: S) => S, signal?: AbortSignal): Promise<LlamaBackend> {
+  static async load(config: LlamaBackendConfig, store: PlaintextStore, track: Track, signal?: AbortSignal): Promise<LlamaBackend> {
     const { lib, llama } = await loadLlamaRuntime(config.gpu, config.threads);
     let model: Model | null = null;
     try {
@@ -70,7 +70,6 @@ export class LlamaBackend implements InferenceBackend {
       const promptFormat = config.promptFormat === 'auto' ? (hasTemplate ? 'chat' : 'completion') : config.promptFormat;
       const info: LlamaModelInfo = {
         architecture: String(model.fileInfo.metadata.general?.architecture ?? 'unknown'),
-        parameters: null,
         contextSize: context.contextSize,
         gpu: llama.gpu,
         threads: config.threads,

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunnerError } from '../../errors.js';
 import { type PlaintextStore, tmpfsStore } from '../../startup/plaintext.js';
+import type { Track } from '../../startup/secrets.js';
 
 /** A GGUF file llama.cpp can open by path, and how to make it disappear. */
 export interface StagedModelFile {
@@ -15,7 +16,7 @@ export interface StagedModelFile {
  * written to a 0600 file in a fresh 0700 tmpfs directory first. Either way the file is unlinked right after
  * the load, and the in-memory copy zeroed, so the only plaintext left is llama.cpp's own mapping.
  */
-export async function stageModelFile(store: PlaintextStore, file: string, track: <S extends PlaintextStore>(s: S) => S): Promise<StagedModelFile> {
+export async function stageModelFile(store: PlaintextStore, file: string, track: Track): Promise<StagedModelFile> {
   if (store.kind === 'tmpfs' && store.dir !== null) {
     return { path: join(store.dir, ...file.split('/')), remove: () => store.wipe() };
   }

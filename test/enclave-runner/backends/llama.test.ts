@@ -7,6 +7,7 @@ import type { ChatMessage, GenerateParams, InferenceBackend } from '../../../enc
 import { LlamaBackend } from '../../../enclave-runner/backends/llama/backend.js';
 import type { LlamaBackendConfig } from '../../../enclave-runner/config/types.js';
 import { memoryStore, type PlaintextStore } from '../../../enclave-runner/startup/plaintext.js';
+import type { Track, Wipeable } from '../../../enclave-runner/startup/secrets.js';
 import { writeTinyLlamaGguf } from '../../../simulator/model/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zt4ai-llama-'));
@@ -14,8 +15,8 @@ const ggufPath = join(dir, 'tiny.gguf');
 const config: LlamaBackendConfig = { kind: 'llama', file: 'model.gguf', threads: 1, gpu: 'cpu', contextSize: 128, parallel: 1, promptFormat: 'auto' };
 let gguf: Buffer;
 let backend: LlamaBackend;
-const tracked: PlaintextStore[] = [];
-const track = <S extends PlaintextStore>(s: S): S => {
+const tracked: Wipeable[] = [];
+const track: Track = (s) => {
   tracked.push(s);
   return s;
 };
@@ -56,7 +57,7 @@ afterAll(async () => {
 describe('the llama backend (node-llama-cpp, in process)', () => {
   it('stages the plaintext in a 0600 tmpfs file only for the load: nothing is left in /dev/shm', () => {
     expect(tracked).toHaveLength(1);
-    expect(tracked[0]!.kind).toBe('tmpfs');
+    expect((tracked[0] as PlaintextStore).kind).toBe('tmpfs');
     expect(shmDirs()).toEqual([]);
     expect(backend.info).toMatchObject({ architecture: 'llama', promptFormat: 'completion', contextSize: 128, gpu: false, threads: 1 });
   });
