@@ -322,7 +322,11 @@ module krs 'modules/cvm.bicep' = {
 var runnerConfig = {
   schema: 'zt4ai-runner-config/draft-1'
   listen: '0.0.0.0:${appPort}'
-  evidence: 'azure-vtpm'
+  // The TCG log is copied there by the unit's privileged ExecStartPre (deploy/systemd/zt4ai-runner.service).
+  evidence: {
+    kind: 'azure-vtpm'
+    tcgLog: '/run/zt4ai-runner/tcg-log.bin'
+  }
   attestation: {
     kind: 'zt4ai-krs'
     url: krsUrl

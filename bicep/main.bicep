@@ -2,11 +2,10 @@
 // Secure Key Release. Key Vault releases the key only to a VM whose Azure Attestation token satisfies the key's
 // release policy, and only to the runner's identity. Sealed models live in a private storage container.
 //
-// NOT YET USABLE END TO END: on a confidential VM the runner's evidence is the vTPM's, and Azure Attestation takes
-// that only through its AzureGuest protocol (../shared/docs/azure-protocols.md §1.6), which zt4ai does not implement.
-// The runner therefore refuses `attestation.kind: "azure-maa"` with vTPM evidence (ERR_RUNNER_CONFIG at its attest
-// step) and never gets the key. Everything else deploys and is checked; krs.bicep is the path that works today.
-// See docs/deploy-azure.md ("What is not built yet").
+// On the confidential VM the runner's evidence is the vTPM's: it attests through Azure Attestation's AzureGuest
+// protocol (../shared/docs/azure-protocols.md §1.6), gets its token encrypted to a vTPM key, and Key Vault wraps the
+// released key to that same key, which only the vTPM can use. Exercised end to end against a simulated Azure (the
+// KRS playing MAA and Key Vault, swtpm as the vTPM); it has not been run on Azure. See docs/deploy-azure.md.
 //
 // Deploy with deploy/deploy.sh (what-if preview, then create, then wait for the runner). Step by step, costs and
 // troubleshooting: docs/deploy-azure.md. The release policy is deploy/policies/azure-cvm.json unless you pass
@@ -285,7 +284,11 @@ var azureReleaseRootsFile = '/etc/zt4ai/azure-release-roots.pem'
 var runnerConfig = {
   schema: 'zt4ai-runner-config/draft-1'
   listen: '0.0.0.0:${runnerPort}'
-  evidence: 'azure-vtpm'
+  // The TCG log is copied there by the unit's privileged ExecStartPre (deploy/systemd/zt4ai-runner.service).
+  evidence: {
+    kind: 'azure-vtpm'
+    tcgLog: '/run/zt4ai-runner/tcg-log.bin'
+  }
   attestation: {
     kind: 'azure-maa'
     url: maa

@@ -177,11 +177,6 @@ done
 # --- preview and deploy -----------------------------------------------------------------------------------------
 
 if ! $wait_only; then
-  if [[ "$template" == main ]]; then
-    log "NOTE: the runner of bicep/main.bicep cannot get its key yet: Azure Attestation takes a confidential VM's vTPM"
-    log "      evidence only through its AzureGuest protocol, which zt4ai does not implement, so the runner stops at its"
-    log "      evidence step (ERR_RUNNER_CONFIG). Use --template krs for a deployment that serves (docs/deploy-azure.md)."
-  fi
   log "what-if: $template_file into $resource_group"
   az deployment group what-if "${az_args[@]}"
   confirm "Deploy these changes?" || die "cancelled; nothing was deployed"

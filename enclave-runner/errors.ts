@@ -13,6 +13,7 @@ export const RUNNER_ERROR_CODES = {
   ERR_RUNNER_EVIDENCE: 'the evidence source failed: wrong provider, a concurrent request, no answer in time, or a malformed report, HCL report, TPM quote or certificate table',
   ERR_RUNNER_ATTEST_UNAVAILABLE: 'the attestation service could not be reached, or failed (network, TLS, HTTP 5xx)',
   ERR_RUNNER_ATTEST_REFUSED: "the attestation service refused the evidence; the reason carries the service's code",
+  ERR_RUNNER_ATTEST_INVALID: "the attestation service's AzureGuest answer cannot be opened by this vTPM (not MAA's encrypted token, or encrypted to another key)",
   ERR_RUNNER_RELEASE_UNAVAILABLE: 'the key service could not be reached, or failed (network, TLS, HTTP 5xx)',
   ERR_RUNNER_RELEASE_AUTH: "the key service refused the runner's credential (HTTP 401, or 403 without the release role)",
   ERR_RUNNER_RELEASE_DENIED: "the key service refused to release the key (its release policy does not hold for this TEE's claims, or the key is missing, disabled or not exportable); the reason carries its code",

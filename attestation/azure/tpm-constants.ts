@@ -1,19 +1,24 @@
 /**
- * TPM 2.0 constants used by quotes, from the TCG "TPM 2.0 Library, Part 2: Structures" tables TPM_GENERATED,
- * TPM_ALG_ID and TPM_ST. Every TPM structure is marshalled big-endian.
+ * TPM 2.0 constants used by quotes, certifications and public areas, from the TCG "TPM 2.0 Library, Part 2:
+ * Structures" tables TPM_GENERATED, TPM_ALG_ID and TPM_ST. Every TPM structure is marshalled big-endian.
  */
 export const TPM_GENERATED_VALUE = 0xff544347;
+export const TPM_ST_ATTEST_CERTIFY = 0x8017;
 export const TPM_ST_ATTEST_QUOTE = 0x8018;
 
 export const TPM_ALG = {
+  rsa: 0x0001,
   sha1: 0x0004,
   sha256: 0x000b,
   sha384: 0x000c,
   sha512: 0x000d,
   null: 0x0010,
   rsassa: 0x0014,
+  rsaes: 0x0015,
   rsapss: 0x0016,
+  oaep: 0x0017,
   ecdsa: 0x0018,
+  ecc: 0x0023,
 } as const;
 
 export type TpmHashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';

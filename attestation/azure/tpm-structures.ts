@@ -1,4 +1,4 @@
-import { AttestationError } from '../errors.js';
+import { AttestationError, type AttestationErrorCode } from '../errors.js';
 import { TPMT_HA_SIZE, TPMU_HA_SIZE, TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, type TpmHashName, hashFromAlg } from './tpm-constants.js';
 import { TpmReader } from './tpm-reader.js';
 
@@ -17,15 +17,27 @@ export interface TpmsPcrSelection {
   readonly pcrs: readonly number[];
 }
 
-/** A TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE with its TPMS_QUOTE_INFO, and the exact bytes the AK signed. */
-export interface TpmsAttestQuote {
-  readonly raw: Buffer;
+/** The fields every TPMS_ATTEST carries before its type-specific `attested` union (Part 2 "TPMS_ATTEST"). */
+export interface TpmsAttestHeader {
   /** TPM2B_NAME of the signing key (nameAlg || H(TPMT_PUBLIC)); kept for audit, not checked. */
   readonly qualifiedSigner: Buffer;
   /** TPM2B_DATA: the caller's qualifyingData, i.e. the verifier's nonce. */
   readonly extraData: Buffer;
   readonly clockInfo: TpmsClockInfo;
   readonly firmwareVersion: bigint;
+}
+
+/** The TPM_ST value a caller expects and the codes it reports a wrong magic or type with. */
+export interface AttestKind {
+  readonly type: number;
+  readonly typeName: string;
+  readonly magicCode: AttestationErrorCode;
+  readonly typeCode: AttestationErrorCode;
+}
+
+/** A TPMS_ATTEST of type TPM_ST_ATTEST_QUOTE with its TPMS_QUOTE_INFO, and the exact bytes the AK signed. */
+export interface TpmsAttestQuote extends TpmsAttestHeader {
+  readonly raw: Buffer;
   readonly pcrSelection: readonly TpmsPcrSelection[];
   readonly pcrDigest: Buffer;
 }
@@ -33,6 +45,8 @@ export interface TpmsAttestQuote {
 /** More banks than TPM_ALG_ID has hashes, or more than 256 PCRs, is not a TPM's selection. */
 const MAX_BANKS = 8;
 const MAX_SIZEOF_SELECT = 32;
+
+const QUOTE: AttestKind = { type: TPM_ST_ATTEST_QUOTE, typeName: 'TPM_ST_ATTEST_QUOTE', magicCode: 'ERR_TPM_QUOTE_MAGIC', typeCode: 'ERR_TPM_QUOTE_TYPE' };
 
 /**
  * Parses a quote's TPMS_ATTEST (Part 2 "TPMS_ATTEST", "TPMS_QUOTE_INFO", "TPML_PCR_SELECTION"):
@@ -42,22 +56,31 @@ const MAX_SIZEOF_SELECT = 32;
 export function parseQuoteAttest(input: Uint8Array): TpmsAttestQuote {
   const raw = Buffer.from(input);
   const r: TpmReader = new TpmReader(raw, 'ERR_TPM_ATTEST_MALFORMED', 'TPMS_ATTEST');
+  const header = readAttestHeader(r, QUOTE);
+  const pcrSelection = readPcrSelection(r);
+  const pcrDigest = r.tpm2b('pcrDigest', TPMU_HA_SIZE);
+  r.end();
+  return { raw, ...header, pcrSelection, pcrDigest };
+}
+
+/**
+ * Reads magic, type, qualifiedSigner, extraData, clockInfo and firmwareVersion, leaving `r` at the
+ * `attested` union. The magic is checked first: without it the TPM did not sign this as its own attestation.
+ */
+export function readAttestHeader(r: TpmReader, kind: AttestKind): TpmsAttestHeader {
   const magic = r.u32('magic');
   if (magic !== TPM_GENERATED_VALUE) {
-    throw new AttestationError('ERR_TPM_QUOTE_MAGIC', `TPMS_ATTEST magic is 0x${hex32(magic)}, not TPM_GENERATED_VALUE 0xff544347: the TPM did not produce this structure`);
+    throw new AttestationError(kind.magicCode, `TPMS_ATTEST magic is 0x${hex32(magic)}, not TPM_GENERATED_VALUE 0xff544347: the TPM did not produce this structure`);
   }
   const type = r.u16('type');
-  if (type !== TPM_ST_ATTEST_QUOTE) {
-    throw new AttestationError('ERR_TPM_QUOTE_TYPE', `TPMS_ATTEST type is 0x${type.toString(16).padStart(4, '0')}, not TPM_ST_ATTEST_QUOTE 0x8018`);
+  if (type !== kind.type) {
+    throw new AttestationError(kind.typeCode, `TPMS_ATTEST type is 0x${hex16(type)}, not ${kind.typeName} 0x${hex16(kind.type)}`);
   }
   const qualifiedSigner = r.tpm2b('qualifiedSigner', TPMT_HA_SIZE);
   const extraData = r.tpm2b('extraData', TPMT_HA_SIZE);
   const clockInfo = readClockInfo(r);
   const firmwareVersion = r.u64('firmwareVersion');
-  const pcrSelection = readPcrSelection(r);
-  const pcrDigest = r.tpm2b('pcrDigest', TPMU_HA_SIZE);
-  r.end();
-  return { raw, qualifiedSigner, extraData, clockInfo, firmwareVersion, pcrSelection, pcrDigest };
+  return { qualifiedSigner, extraData, clockInfo, firmwareVersion };
 }
 
 function readClockInfo(r: TpmReader): TpmsClockInfo {
@@ -100,4 +123,8 @@ function selectionError(message: string): never {
 
 function hex32(n: number): string {
   return n.toString(16).padStart(8, '0');
+}
+
+function hex16(n: number): string {
+  return n.toString(16).padStart(4, '0');
 }

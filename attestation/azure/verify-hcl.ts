@@ -9,6 +9,7 @@ import { type RuntimeClaims, parseRuntimeClaims, readRuntimeClaimsJson } from '.
 import { rsaJwkThumbprint } from './tpm-keys.js';
 import type { PcrValues } from './tpm-pcrs.js';
 import { type TpmQuote, type TpmQuoteResult, verifyTpmQuote } from './tpm-quote.js';
+import { collect } from './collect.js';
 
 /** A TPM quote with what the verifier expects of it. */
 export interface QuoteEvidence {
@@ -126,15 +127,6 @@ function hclWarnings(options: HclVerifyOptions): VerifyWarning[] {
   return [{ code: 'WARN_HCL_NOT_FRESH', message: 'no TPM quote or expected user-data was checked: the HCL report shows what the VM is, not that it answered now' }];
 }
 
-function collect<T>(errors: AttestationError[], fn: () => T): T | null {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof AttestationError)) throw e;
-    errors.push(e);
-    return null;
-  }
-}
 
 function tryJson(hcl: HclReport): Record<string, unknown> | null {
   try {

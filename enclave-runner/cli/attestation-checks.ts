@@ -4,6 +4,7 @@ import { type TrustStore, amdTrustStore, trustAnchorsFromPem } from '../../attes
 import { verifySnpReport } from '../../attestation/snp/verify.js';
 import type { SnpRunnerAttestation } from '../serve/attestation.js';
 import { checkAzureAttestation } from './azure-checks.js';
+import { checkGuestAttestation } from './guest-checks.js';
 import { type AttestationCheckInput, type VerifyCheck, describeRuntime, endpointCheck, parseRuntime, policyCheck, tokenChecks, tokenIssuer } from './check-common.js';
 
 export type { AttestationCheckInput, VerifyCheck } from './check-common.js';
@@ -13,13 +14,15 @@ export type { AttestationCheckInput, VerifyCheck } from './check-common.js';
  * runtime data, that the token speaks of this very evidence, the token's signature (the issuer's JWKS), the
  * release policy over the verified claims, and that the endpoint reached is the attested one. Every check is
  * made and listed; nothing is trusted that a failed check depends on. SEV-SNP evidence (`kind: "sevsnp"`, or
- * no kind from an older runner): below; Azure vTPM evidence (`kind: "azure-vtpm"`): azure-checks.ts.
+ * no kind from an older runner): below; Azure vTPM evidence (`kind: "azure-vtpm"`): azure-checks.ts; MAA
+ * AzureGuest evidence (`kind: "azure-guest"`): guest-checks.ts.
  */
 export async function checkAttestation(i: AttestationCheckInput): Promise<VerifyCheck[]> {
   const checks: VerifyCheck[] = [];
   try {
     const trust = i.simRootsPem === null ? undefined : [...amdTrustStore(), ...trustAnchorsFromPem(i.simRootsPem, { simulated: true })];
     if (i.attestation.kind === 'azure-vtpm') await checkAzureAttestation(i, i.attestation, trust, checks);
+    else if (i.attestation.kind === 'azure-guest') await checkGuestAttestation(i, i.attestation, trust, checks);
     else await checkSnpAttestation(i, i.attestation, trust, checks);
   } catch (e) {
     checks.push({ name: 'evidence', ok: false, detail: `the evidence cannot be read: ${(e as { code?: string }).code ?? (e as Error).message}` });

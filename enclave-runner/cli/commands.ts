@@ -48,14 +48,15 @@ export function registerRunnerCommands(program: Command, io: RunnerCliIo, result
     );
   runner
     .command('config-digest')
-    .description('print the SHA-256 a release policy pins as x-ms-runtime.x-zt4ai-config, and what it covers')
+    .description('print the SHA-256 a release policy pins (x-ms-runtime.x-zt4ai-config from a KRS; base64 of it as x-ms-runtime.client-payload.zt4ai-config from Azure Attestation), and what it covers')
     .requiredOption('--config <file>', 'runner configuration (JSON)')
     .option('--json', 'print {sha256, effective} as JSON')
     .action((flags: { config: string } & JsonFlag) =>
       run(io, result, async () => {
         const config = await loadRunnerConfigFile(resolve(io.cwd, flags.config));
         const sha256 = configDigest(config);
-        if (flags.json) printJson(io, { sha256, effective: effectiveConfig(config) });
+        // AzureGuest reports ClientPayload values base64-encoded, as the guest sent them (azure-guest.ts).
+        if (flags.json) printJson(io, { sha256, clientPayloadBase64: Buffer.from(sha256, 'utf8').toString('base64'), effective: effectiveConfig(config) });
         else io.stdout(`${sha256}\n`);
         return 0;
       }),

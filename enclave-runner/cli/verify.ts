@@ -35,7 +35,7 @@ export async function verifyCommand(io: RunnerCliIo, url: string, flags: VerifyF
     checks.push(...(await checkAttestation({ attestation, url: base, peerSpkiSha256: att.spkiSha256, simRootsPem, policy, jwks: fetchJwks })));
   } else {
     const kind = (att.body as { kind?: unknown } | null)?.kind;
-    const what = att.status !== 200 ? `HTTP ${att.status} without evidence` : kind === undefined || kind === 'sevsnp' || kind === 'azure-vtpm' ? 'a malformed document' : `evidence of a kind this client does not know (${JSON.stringify(kind)})`;
+    const what = att.status !== 200 ? `HTTP ${att.status} without evidence` : kind === undefined || kind === 'sevsnp' || kind === 'azure-vtpm' || kind === 'azure-guest' ? 'a malformed document' : `evidence of a kind this client does not know (${JSON.stringify(kind)})`;
     checks.push({ name: 'evidence', ok: false, detail: `GET /attestation answered ${what}` });
   }
   const status = st.status === 200 && Array.isArray((st.body as RunnerStatus | null)?.steps) ? (st.body as RunnerStatus) : null;
@@ -101,11 +101,12 @@ async function fetchDoc(url: URL): Promise<Awaited<ReturnType<typeof getJson>>> 
   }
 }
 
-/** `/attestation` in either shape (`kind` sevsnp or azure-vtpm; an older runner's, without kind, is SEV-SNP); null otherwise. */
+/** `/attestation` in any shape (`kind` sevsnp, azure-vtpm or azure-guest; an older runner's, without kind, is SEV-SNP); null otherwise. */
 function readAttestation(b: unknown): RunnerAttestation | null {
   if (typeof b !== 'object' || b === null) return null;
   const a = b as Record<string, unknown>;
   const str = (v: unknown): v is string => typeof v === 'string';
+  if (a.kind === 'azure-guest') return str(a.attestationInfo) && str(a.runtimeData) && str(a.token) ? (a as unknown as RunnerAttestation) : null;
   if (!str(a.certificates) || !str(a.runtimeData) || !str(a.token)) return null;
   if (a.kind === 'azure-vtpm') {
     const q = a.quote as Record<string, unknown> | null;

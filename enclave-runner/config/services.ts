@@ -8,7 +8,8 @@ const EVIDENCE_KINDS = ['auto', 'configfs-tsm', 'simulated', 'azure-vtpm'] as co
 
 /**
  * `"auto"`, a kind name, or `{kind, path}`; `simulated` needs the path of the simulator's tree;
- * `{kind: "azure-vtpm", tcti?, thimUrl?, kdsUrl?}` names the vTPM's TCTI and where the VCEK chain comes from.
+ * `{kind: "azure-vtpm", tcti?, thimUrl?, kdsUrl?, tcgLog?}` names the vTPM's TCTI, where the VCEK chain comes from,
+ * and the TCG event log AzureGuest sends.
  */
 export function evidenceSection(value: unknown, baseDir: string): EvidenceConfig {
   const v: Obj = typeof value === 'string' ? { kind: value } : (object(value, 'evidence') ?? { kind: 'auto' });
@@ -25,11 +26,14 @@ export function evidenceSection(value: unknown, baseDir: string): EvidenceConfig
   }
   if (kind === 'configfs-tsm') return { kind, path: p ?? DEFAULT_TSM };
   if (p !== null) throw bad(`evidence.path applies to configfs-tsm and simulated, not ${kind}`);
-  if (kind === 'azure-vtpm') return { kind, tcti: tcti(v.tcti), thimUrl: imdsUrl(v.thimUrl), kdsUrl: v.kdsUrl === undefined || v.kdsUrl === null ? null : baseUrl(serviceUrl(v.kdsUrl, 'evidence.kdsUrl')) };
+  if (kind === 'azure-vtpm') {
+    const kdsUrl = v.kdsUrl === undefined || v.kdsUrl === null ? null : baseUrl(serviceUrl(v.kdsUrl, 'evidence.kdsUrl'));
+    return { kind, tcti: tcti(v.tcti), thimUrl: imdsUrl(v.thimUrl), kdsUrl, tcgLog: path(v.tcgLog, 'evidence.tcgLog', baseDir) };
+  }
   return { kind };
 }
 
-const AZURE_VTPM_KEYS = ['tcti', 'thimUrl', 'kdsUrl'] as const;
+const AZURE_VTPM_KEYS = ['tcti', 'thimUrl', 'kdsUrl', 'tcgLog'] as const;
 
 /** A tpm2-tss TCTI string, `<name>[:<config>]` (`device:/dev/tpmrm0`, `swtpm:host=127.0.0.1,port=2321`, `tabrmd`). */
 function tcti(value: unknown): string | null {

@@ -21,6 +21,8 @@ export interface AzureVtpmEvidenceConfig {
   readonly thimUrl: string | null;
   /** AMD KDS base URL for the fallback; null: https://kdsintf.amd.com. */
   readonly kdsUrl: string | null;
+  /** The TCG event log MAA's AzureGuest flow sends; null: /sys/kernel/security/tpm0/binary_bios_measurements. */
+  readonly tcgLog: string | null;
 }
 
 /** The attestation service the runner sends its evidence to. */

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { type HclReport, parseHclReport, parseRuntimeClaims, quoteBindingNonce, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
 import { parseReport } from '../../attestation/snp/report.js';
 import { RunnerError } from '../errors.js';
+import { type EphemeralTeeKey, type GuestEvidenceRequest, collectGuestEvidence } from './azure-guest.js';
 import type { EvidenceBinding, EvidenceSource, SnpEvidence } from './source.js';
 import { AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, type TpmQuoteOutput, USER_DATA_NV_INDEX, USER_DATA_SIZE } from './tpm-device.js';
 import { DEFAULT_TCTI, Tpm2ToolsDevice } from './tpm2-tools.js';
@@ -28,6 +29,8 @@ export interface AzureVtpmOptions {
   /** Per TPM command and per HTTP request. */
   readonly timeoutMs?: number;
   readonly dispatcher?: Dispatcher;
+  /** The TCG event log for AzureGuest (default /sys/kernel/security/tpm0/binary_bios_measurements). */
+  readonly tcgLogPath?: string;
 }
 
 /**
@@ -94,6 +97,19 @@ export class AzureVtpmSource implements EvidenceSource {
         challenge,
       },
     };
+  }
+
+  /** MAA's AzureGuest evidence (collectGuestEvidence) with this source's TPM and endpoints. */
+  async guestEvidence(request: GuestEvidenceRequest): Promise<{ evidence: SnpEvidence; key: EphemeralTeeKey; runtimeData: Buffer }> {
+    const o = this.#options;
+    const out = await collectGuestEvidence(this.#device, request, {
+      ...(o.thimUrl ? { thimUrl: o.thimUrl } : {}),
+      ...(o.kdsUrl ? { kdsUrl: o.kdsUrl } : {}),
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+      ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
+      ...(o.tcgLogPath ? { tcgLogPath: o.tcgLogPath } : {}),
+    });
+    return out;
   }
 
   /** A quote that verifies with the AK; a PCR extended between TPM2_Quote and the read-back gets one retry. */

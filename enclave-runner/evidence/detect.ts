@@ -34,6 +34,7 @@ export async function selectEvidenceSource(config: EvidenceConfig, probe: ProbeP
         ...(config.tcti === null ? {} : { tcti: config.tcti }),
         ...(config.thimUrl === null ? {} : { thimUrl: config.thimUrl }),
         ...(config.kdsUrl === null ? {} : { kdsUrl: config.kdsUrl }),
+        ...(config.tcgLog === null ? {} : { tcgLogPath: config.tcgLog }),
         ...timing,
       });
     case 'auto':

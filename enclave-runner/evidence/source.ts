@@ -1,3 +1,5 @@
+import type { AzureGuestEvidence, EphemeralTeeKey, GuestEvidenceRequest } from './azure-guest.js';
+
 /** Where SEV-SNP evidence comes from, as the start-up sequence sees it. */
 
 /** The report and the certificates that came with it (DER), as the firmware's extended request returns them. */
@@ -13,6 +15,8 @@ export interface SnpEvidence {
   };
   /** Present only for Azure vTPM evidence: what `POST /attest/AzureCvm` needs besides the certificates. */
   readonly azure?: AzureVtpmEvidence;
+  /** Present only for MAA's AzureGuest flow (an Azure vTPM attesting to MAA): the request, and how to open the answer. */
+  readonly azureGuest?: AzureGuestEvidence;
 }
 
 /**
@@ -55,4 +59,10 @@ export interface EvidenceSource {
    * the Azure vTPM writes it as user data and binds `binding` through the TPM quote, which it needs.
    */
   getReport(reportData: Buffer, binding?: EvidenceBinding): Promise<SnpEvidence>;
+  /**
+   * Present on the Azure vTPM only: MAA's AzureGuest evidence over the runtime data (its hash as user data; the
+   * runtime data itself in ClientPayload), and the vTPM's ephemeral key that the answer and a release are
+   * encrypted to. The runtime data must name that key, so `request.runtimeDataFor` builds it from the key.
+   */
+  guestEvidence?(request: GuestEvidenceRequest): Promise<{ evidence: SnpEvidence; key: EphemeralTeeKey; runtimeData: Buffer }>;
 }

@@ -32,6 +32,18 @@ export interface TpmQuoteOutput {
   readonly pcrs: ReadonlyMap<number, Buffer>;
 }
 
+/** The certified ephemeral key of MAA's AzureGuest flow, as the TPM produced it. */
+export interface EphemeralKeyOutput {
+  /** TPM2B_PUBLIC of the key (`tpm2_readpublic -o`, tss format). */
+  readonly public: Buffer;
+  /** TPMS_ATTEST of TPM2_Certify over the key by the AK, and the AK's bare RSASSA signature over it. */
+  readonly certifyInfo: Buffer;
+  readonly signature: Buffer;
+}
+
+/** AK certificate NV index of the Azure vTPM (Microsoft's vTPM CA issues it for the AK at 0x81000003). */
+export const AK_CERT_NV_INDEX = 0x01c101d0;
+
 export interface TpmDevice {
   /** Where the TPM is (its TCTI), for logs and /status. */
   readonly location: string;
@@ -39,10 +51,24 @@ export interface TpmDevice {
   nvWrite(index: number, data: Uint8Array): Promise<void>;
   /** The whole contents of an owner-readable NV index. */
   nvRead(index: number): Promise<Buffer>;
-  /** TPM2_Quote by the key at `akHandle` over `selection`, with `nonce` as qualifying data (at most 64 bytes). */
+  /** TPM2_Quote by the key at `akHandle` over `selection`, with `nonce` as qualifying data (at most 64 bytes; may be empty). */
   quote(akHandle: number, nonce: Uint8Array, selection: PcrSelection): Promise<TpmQuoteOutput>;
   /** The current values of the selected PCRs, by index. */
   pcrRead(selection: PcrSelection): Promise<ReadonlyMap<number, Buffer>>;
+  /** TPM2B_PUBLIC of a loaded or persistent object (the AK). */
+  readPublic(handle: number): Promise<Buffer>;
+  /**
+   * The ephemeral key of Microsoft's guest attestation (Tss2Util CreateEphemeralKey): RSA-2048, decrypt only,
+   * fixedTPM, made in the null hierarchy from a fixed template whose authPolicy is PolicyPCR over the current
+   * values of `selection`, so the same key comes back until reboot or a PCR changes; certified by `akHandle`.
+   */
+  ephemeralKey(akHandle: number, selection: PcrSelection): Promise<EphemeralKeyOutput>;
+  /**
+   * Decrypts with that key (re-created from the same template) in a PolicyPCR session: RSAES-PKCS1-v1_5
+   * (`rsaes`, MAA's inner key) or RSA-OAEP with SHA-256 (`oaep`, Key Vault's RSA_AES_KEY_WRAP_256). Also
+   * returns the key's TPM2B_PUBLIC, so the caller can tell a key that changed (a PCR moved) from bad input.
+   */
+  ephemeralDecrypt(selection: PcrSelection, ciphertext: Uint8Array, scheme: 'rsaes' | 'oaep'): Promise<{ plaintext: Buffer; public: Buffer }>;
 }
 
 /** `0x01400001`: how tpm2-tools and Azure's documentation write handles. */

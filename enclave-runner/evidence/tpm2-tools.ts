@@ -4,16 +4,40 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { RunnerError } from '../errors.js';
-import { HCL_REPORT_NV_INDEX, PCR_BANKS, type PcrSelection, type TpmDevice, type TpmQuoteOutput, handleHex, selectionArg, sortedPcrs } from './tpm-device.js';
+import { type EphemeralKeyOutput, HCL_REPORT_NV_INDEX, PCR_BANKS, type PcrSelection, type TpmDevice, type TpmQuoteOutput, handleHex, selectionArg, sortedPcrs } from './tpm-device.js';
 
 /** The vTPM's resource manager, as tpm2-tools names it: what the runner uses unless `evidence.tcti` says otherwise. */
 export const DEFAULT_TCTI = 'device:/dev/tpmrm0';
 
 /** Every tool the device runs; all must be installed (the Debian package tpm2-tools has them). */
-export const TPM2_TOOLS = ['tpm2_getcap', 'tpm2_nvreadpublic', 'tpm2_nvdefine', 'tpm2_nvundefine', 'tpm2_nvwrite', 'tpm2_nvread', 'tpm2_quote', 'tpm2_pcrread'] as const;
+export const TPM2_TOOLS = [
+  'tpm2_getcap',
+  'tpm2_nvreadpublic',
+  'tpm2_nvdefine',
+  'tpm2_nvundefine',
+  'tpm2_nvwrite',
+  'tpm2_nvread',
+  'tpm2_quote',
+  'tpm2_pcrread',
+  'tpm2_readpublic',
+  'tpm2_createpolicy',
+  'tpm2_createprimary',
+  'tpm2_certify',
+  'tpm2_startauthsession',
+  'tpm2_policypcr',
+  'tpm2_rsadecrypt',
+  'tpm2_flushcontext',
+] as const;
 type Tool = (typeof TPM2_TOOLS)[number];
 
 const INSTALL_HINT = 'install it with `apt-get install tpm2-tools` (Debian, Ubuntu; `dnf install tpm2-tools` on Fedora, RHEL, Azure Linux)';
+/**
+ * The template of Microsoft's ephemeral key (Tss2Util PopulateEphemeralKeyPublicTemplate): RSA-2048, no scheme,
+ * no symmetric part, decrypt only, never leaves this TPM, no dictionary-attack lockout, and no userWithAuth, so
+ * the key can be used only through its PolicyPCR policy.
+ */
+const EPHEMERAL_ALG = 'rsa2048:null:null';
+const EPHEMERAL_ATTRIBUTES = 'fixedtpm|fixedparent|sensitivedataorigin|decrypt|noda';
 /** Attributes Azure's own tooling gives the user-data index: readable and writable with owner or index auth. */
 const NV_ATTRIBUTES = 'ownerread|ownerwrite|authread|authwrite';
 /** TPM_RC_HANDLE (0x18B): the NV index or key handle is not there. */
@@ -96,12 +120,14 @@ export class Tpm2ToolsDevice implements TpmDevice {
   }
 
   async quote(akHandle: number, nonce: Uint8Array, selection: PcrSelection): Promise<TpmQuoteOutput> {
-    if (nonce.length === 0 || nonce.length > 64) throw new RangeError(`the quote nonce is ${nonce.length} bytes; TPM2B_DATA takes 1..64`);
+    if (nonce.length > 64) throw new RangeError(`the quote nonce is ${nonce.length} bytes; TPM2B_DATA takes at most 64`);
     const pcrs = checkedSelection(selection);
     const ak = handleHex(akHandle);
     return this.#inDir(async (dir) => {
       const f = (name: string): string => join(dir, name);
-      const args = ['-c', ak, '-l', selectionArg(selection), '-q', Buffer.from(nonce).toString('hex'), '-g', 'sha256', '-m', f('quote.msg'), '-s', f('quote.sig'), '-o', f('quote.pcrs'), '-F', 'values'];
+      // No qualifying data is MAA AzureGuest's quote (Microsoft's library sends none).
+      const qualifying = nonce.length === 0 ? [] : ['-q', Buffer.from(nonce).toString('hex')];
+      const args = ['-c', ak, '-l', selectionArg(selection), ...qualifying, '-g', 'sha256', '-m', f('quote.msg'), '-s', f('quote.sig'), '-o', f('quote.pcrs'), '-F', 'values'];
       await this.#run('tpm2_quote', args, dir, `quoting with the key at ${ak}`, () => new RunnerError('ERR_RUNNER_TPM', `the TPM (${this.#tcti}) has no key at persistent handle ${ak}: on an Azure confidential VM the paravisor provisions the attestation key (AK) there`));
       const [message, signature, values] = await Promise.all([readFile(f('quote.msg')), readFile(f('quote.sig')), readFile(f('quote.pcrs'))]);
       if (message.length === 0 || signature.length === 0) throw tpmFailure(`tpm2_quote wrote an empty ${message.length === 0 ? 'quote message' : 'signature'}`);
@@ -116,6 +142,77 @@ export class Tpm2ToolsDevice implements TpmDevice {
       await this.#run('tpm2_pcrread', [selectionArg(selection), '-o', file, '-F', 'values'], dir, 'reading PCRs');
       return splitPcrs(await readFile(file), selection.bank, pcrs, 'tpm2_pcrread');
     });
+  }
+
+  async readPublic(handle: number): Promise<Buffer> {
+    const hex = handleHex(handle);
+    return this.#inDir(async (dir) => {
+      const file = join(dir, 'object.pub');
+      await this.#run('tpm2_readpublic', ['-c', hex, '-o', file], dir, `reading the public area of ${hex}`, () => new RunnerError('ERR_RUNNER_TPM', `the TPM (${this.#tcti}) has no object at ${hex}`));
+      return readFile(file);
+    });
+  }
+
+  async ephemeralKey(akHandle: number, selection: PcrSelection): Promise<EphemeralKeyOutput> {
+    checkedSelection(selection);
+    const ak = handleHex(akHandle);
+    return this.#inDir(async (dir) => {
+      const f = (name: string): string => join(dir, name);
+      try {
+        await this.#createEphemeral(dir, selection);
+        await this.#run('tpm2_readpublic', ['-c', f('eph.ctx'), '-o', f('eph.pub')], dir, 'reading the ephemeral key');
+        await this.#flushTransient(dir);
+        await this.#run('tpm2_certify', ['-c', f('eph.ctx'), '-C', ak, '-g', 'sha256', '-o', f('certify.bin'), '-s', f('certify.sig'), '-f', 'plain'], dir, `certifying the ephemeral key with the key at ${ak}`);
+        const [pub, certifyInfo, signature] = await Promise.all([readFile(f('eph.pub')), readFile(f('certify.bin')), readFile(f('certify.sig'))]);
+        if (certifyInfo.length === 0 || signature.length === 0) throw tpmFailure('tpm2_certify wrote an empty attestation or signature');
+        return { public: pub, certifyInfo, signature };
+      } finally {
+        await this.#flushTransient(dir);
+      }
+    });
+  }
+
+  async ephemeralDecrypt(selection: PcrSelection, ciphertext: Uint8Array, scheme: 'rsaes' | 'oaep'): Promise<{ plaintext: Buffer; public: Buffer }> {
+    if (ciphertext.length === 0 || ciphertext.length > 512) throw new RangeError(`RSA ciphertext of ${ciphertext.length} bytes`);
+    return this.#inDir(async (dir) => {
+      const f = (name: string): string => join(dir, name);
+      let session = false;
+      try {
+        await this.#createEphemeral(dir, selection);
+        await this.#run('tpm2_readpublic', ['-c', f('eph.ctx'), '-o', f('eph.pub')], dir, 'reading the ephemeral key');
+        await this.#flushTransient(dir);
+        await writeFile(f('in.bin'), ciphertext, { mode: 0o600 });
+        await this.#run('tpm2_startauthsession', ['--policy-session', '-S', f('session.ctx')], dir, 'starting a policy session');
+        session = true;
+        await this.#run('tpm2_policypcr', ['-S', f('session.ctx'), '-l', selectionArg(selection)], dir, 'satisfying the PCR policy');
+        // No -o: the plaintext (a transient key) comes back on stdout and never touches a file.
+        const { stdout } = await this.#run('tpm2_rsadecrypt', ['-c', f('eph.ctx'), '-p', `session:${f('session.ctx')}`, '-s', scheme, f('in.bin')], dir, `decrypting with the ephemeral key (${scheme})`);
+        return { plaintext: stdout, public: await readFile(f('eph.pub')) };
+      } finally {
+        if (session) await this.#run('tpm2_flushcontext', [f('session.ctx')], dir, 'closing the policy session').catch(() => undefined);
+        await this.#flushTransient(dir);
+      }
+    });
+  }
+
+  /** The ephemeral key from its template, under PolicyPCR over the current values of `selection`, saved to eph.ctx. */
+  async #createEphemeral(dir: string, selection: PcrSelection): Promise<void> {
+    const f = (name: string): string => join(dir, name);
+    const sel = selectionArg(selection);
+    await this.#run('tpm2_pcrread', [sel, '-o', f('pcrs.bin')], dir, 'reading PCRs for the key policy');
+    await this.#run('tpm2_createpolicy', ['--policy-pcr', '-l', sel, '-f', f('pcrs.bin'), '-L', f('policy.dat')], dir, 'computing the PCR policy');
+    // The trial session stays loaded on a TPM without resource manager (swtpm): three of them exhaust it.
+    await this.#run('tpm2_flushcontext', ['-l'], dir, 'flushing loaded sessions').catch(() => undefined);
+    await this.#run('tpm2_createprimary', ['-C', 'n', '-G', EPHEMERAL_ALG, '-g', 'sha256', '-a', EPHEMERAL_ATTRIBUTES, '-L', f('policy.dat'), '-c', f('eph.ctx')], dir, 'creating the ephemeral key');
+    await this.#flushTransient(dir);
+  }
+
+  /**
+   * Flushes transient objects. Through the kernel's resource manager each tool's objects go with its connection
+   * and this finds none; on a TPM reached directly (swtpm) they would stay and fill its three object slots.
+   */
+  async #flushTransient(dir: string): Promise<void> {
+    await this.#run('tpm2_flushcontext', ['-t'], dir, 'flushing transient objects').catch(() => undefined);
   }
 
   /** The size of a defined NV index, or null when it is not defined. */

@@ -7,7 +7,7 @@ import type { SnpEvidence } from '../evidence/source.js';
  * `sevsnp` (configfs-tsm, the simulator) or `azure-vtpm` (an Azure confidential VM). None of it is secret: the
  * token names the TEE's public key, and a release needs the TEE's private key.
  */
-export type RunnerAttestation = SnpRunnerAttestation | AzureVtpmRunnerAttestation;
+export type RunnerAttestation = SnpRunnerAttestation | AzureVtpmRunnerAttestation | AzureGuestRunnerAttestation;
 
 /**
  * SEV-SNP evidence: `report` is the SNP report (base64url), whose REPORT_DATA is SHA-256(runtime data) ‖ zeros,
@@ -41,9 +41,25 @@ export interface AzureVtpmRunnerAttestation {
   readonly token: string;
 }
 
+/**
+ * MAA AzureGuest evidence, as sent to `POST /attest/AzureGuest`: `attestationInfo` base64url of the
+ * AttestationInfo JSON (SNP report, runtime claims, TPM quote, certified ephemeral key, AK certificate, TCG
+ * log), whose ClientPayload carries `runtimeData` as `zt4ai-runtime-data`; `token` the attestation service's
+ * JWT as decrypted by the vTPM (its x-ms-runtime names the ephemeral key and repeats the ClientPayload).
+ */
+export interface AzureGuestRunnerAttestation {
+  readonly kind: 'azure-guest';
+  readonly attestationInfo: string;
+  readonly runtimeData: string;
+  readonly token: string;
+}
+
 export function attestationRecord(evidence: SnpEvidence, runtimeData: Buffer, token: string): RunnerAttestation {
   const c = evidence.certificates;
   const chain = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
+  if (evidence.azureGuest) {
+    return { kind: 'azure-guest', attestationInfo: Buffer.from(JSON.stringify(evidence.azureGuest.attestationInfo), 'utf8').toString('base64url'), runtimeData: runtimeData.toString('base64url'), token };
+  }
   const az = evidence.azure;
   if (az) {
     return {

@@ -2,14 +2,17 @@ import type { Dispatcher } from 'undici';
 import { toPem } from '../../attestation/snp/certificate.js';
 import type { AttestationConfig } from '../config/types.js';
 import { RunnerError } from '../errors.js';
+import { openMaaToken } from '../../keys/wrap/maa-envelope.js';
+import type { AzureGuestEvidence } from '../evidence/azure-guest.js';
 import type { AzureVtpmEvidence, SnpEvidence } from '../evidence/source.js';
 import { call, errorOf } from './http.js';
 
 const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
 
 /**
- * The attestation service in MAA's wire format: `POST /attest/challenge` (the KRS's freshness nonce) and
- * `POST /attest/SevSnpVm?api-version=2022-08-01` (Azure vTPM evidence: the KRS's `POST /attest/AzureCvm`).
+ * The attestation service in MAA's wire format: `POST /attest/challenge` (the KRS's freshness nonce),
+ * `POST /attest/SevSnpVm?api-version=2022-08-01`, and for Azure vTPM evidence MAA's `POST /attest/AzureGuest`
+ * or, with a KRS's challenge, the KRS's `POST /attest/AzureCvm`.
  * A refusal (4xx) carries the service's code and every failed check; an unreachable or failing service
  * (network, 5xx) is told apart, since a retry may help.
  */
@@ -40,6 +43,7 @@ export class AttestClient {
 
   /** Sends the evidence with its runtime data; returns the attestation token (the release target). */
   async attest(evidence: SnpEvidence, runtimeData: Buffer): Promise<string> {
+    if (evidence.azureGuest) return this.#attestAzureGuest(evidence.azureGuest);
     if (evidence.azure) return this.#attestAzureCvm(evidence, evidence.azure, runtimeData);
     const chain = pemChain(evidence);
     const report = { SnpReport: b64u(evidence.report), ...(chain ? { VcekCertChain: b64u(chain) } : {}) };
@@ -50,7 +54,7 @@ export class AttestClient {
   /**
    * Azure confidential-VM evidence to the KRS's `POST /attest/AzureCvm`: the HCL report, the VCEK chain, the
    * quote over quoteBindingNonce(challenge, runtime data), the quoted PCRs, the challenge and the runtime data.
-   * MAA has no such route (its AzureGuest flow answers a token encrypted to the vTPM), so only a KRS takes it.
+   * MAA has no such route, so only a KRS takes it; its quote binds the KRS's challenge, which AzureGuest cannot.
    */
   async #attestAzureCvm(evidence: SnpEvidence, azure: AzureVtpmEvidence, runtimeData: Buffer): Promise<string> {
     const chain = pemChain(evidence);
@@ -63,6 +67,21 @@ export class AttestClient {
       runtimeData: { data: b64u(runtimeData), dataType: 'JSON' },
     };
     return this.#token('/attest/AzureCvm?api-version=2022-08-01', body);
+  }
+
+  /**
+   * MAA's confidential-VM flow, `POST /attest/AzureGuest?api-version=2020-10-01` with `{AttestationInfo}`: the
+   * answer is the token encrypted to the vTPM's ephemeral key, opened here with the TPM's help. MAA and the KRS
+   * both take it; the runtime data travels in ClientPayload.
+   */
+  async #attestAzureGuest(guest: AzureGuestEvidence): Promise<string> {
+    const envelope = await this.#token('/attest/AzureGuest?api-version=2020-10-01', { AttestationInfo: b64u(JSON.stringify(guest.attestationInfo)) });
+    try {
+      return await openMaaToken(envelope, guest.decryptInnerKey);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw new RunnerError('ERR_RUNNER_ATTEST_INVALID', `the AzureGuest answer cannot be opened: ${(e as Error).message.slice(0, 300)}`, { cause: e, ...(typeof code === 'string' ? { reason: { code } } : {}) });
+    }
   }
 
   async #token(path: string, body: unknown): Promise<string> {

@@ -7,6 +7,7 @@ import { configDigest } from '../config/digest.js';
 import { RunnerError } from '../errors.js';
 import type { AzureBlobSource, RunnerConfig } from '../config/types.js';
 import { type ProbePaths, selectEvidenceSource } from '../evidence/detect.js';
+import { CONFIG_PAYLOAD } from '../evidence/azure-guest.js';
 import type { EvidenceSource } from '../evidence/source.js';
 import type { InferenceBackend } from '../backends/backend.js';
 import { loadBackend } from '../backends/load.js';
@@ -133,6 +134,12 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey, sealedD
     async () => {
       source = await selectEvidenceSource(config.evidence, ctx.options.probe, ctx.options.evidenceTimeoutMs);
       if (source.simulated) ctx.logger.warn({ location: source.location }, 'SIMULATED EVIDENCE: this runner proves nothing about real hardware. Never do this in production.');
+      // An Azure vTPM attesting to MAA (no challenges) takes MAA's own AzureGuest flow, whose answers and
+      // releases are encrypted to the vTPM's ephemeral key, not to the in-memory TEE key.
+      if (source.guestEvidence && !attest.issuesChallenges) {
+        const guest = await source.guestEvidence({ runtimeDataFor: (key) => buildRuntimeData(key, null, digest, ctx.endpoint), clientPayload: { [CONFIG_PAYLOAD]: digest } });
+        return { runtimeData: guest.runtimeData, fresh: false, evidence: guest.evidence, tee: guest.key as TeeKey };
+      }
       if (source.needsChallenge && !attest.issuesChallenges) {
         throw new RunnerError(
           'ERR_RUNNER_CONFIG',
@@ -141,9 +148,18 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey, sealedD
       }
       const nonce = await attest.challenge();
       const runtimeData = buildRuntimeData(tee, nonce, digest, ctx.endpoint);
-      return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData), { runtimeData, challenge: nonce }) };
+      return { runtimeData, fresh: nonce !== null, evidence: await source.getReport(reportDataFor(runtimeData), { runtimeData, challenge: nonce }), tee };
     },
-    (c) => ({ source: source?.kind, location: source?.location, simulated: source?.simulated, fresh: c.fresh, configSha256: digest, certificates: Object.keys(c.evidence.certificates) }),
+    (c) => ({
+      source: source?.kind,
+      location: source?.location,
+      simulated: source?.simulated,
+      flow: c.evidence.azureGuest ? 'azure-guest' : c.evidence.azure ? 'azure-cvm' : 'sevsnp',
+      fresh: c.fresh,
+      configSha256: digest,
+      teeKid: c.tee.publicJwk.kid,
+      certificates: Object.keys(c.evidence.certificates),
+    }),
   );
   const token = await steps.run('attest', () => attest.attest(collected.evidence, collected.runtimeData), tokenSummary);
   ctx.attested?.(attestationRecord(collected.evidence, collected.runtimeData, token));
@@ -153,7 +169,7 @@ async function obtainKey(ctx: StartupContext, net: Network, tee: TeeKey, sealedD
       const credential = ctx.options.credential ?? (await credentialFor(config.keySource));
       const { trust, source: trustSource } = await releaseTrustFor(config.keySource, net.keys, signal);
       const version = config.keySource.keyVersion ?? (await sealedVersion(sealedDir, config.keySource.keyName));
-      const opened = await releaseModelKey({ config: config.keySource, version, credential, target: token, tee, trust, signal });
+      const opened = await releaseModelKey({ config: config.keySource, version, credential, target: token, tee: collected.tee, trust, signal });
       ctx.secrets.buffer(opened.material);
       return { opened, trustSource };
     },

@@ -1,13 +1,17 @@
 import { type KeyObject, generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { rsaThumbprint } from '../../keys/sealing/data-keys.js';
+import type { TeeDecryptor } from '../../keys/wrap/key-hsm.js';
 
 const generate = promisify(generateKeyPair);
 
-/** The TEE's wrapping key: the private half never leaves this process; the public JWK goes into the runtime data. */
+/**
+ * The TEE's wrapping key; the public JWK goes into the runtime data. Its private half never leaves this process
+ * (a KeyObject), or, on the AzureGuest path, never leaves the vTPM (a TeeDecryptor that asks the TPM).
+ */
 export interface TeeKey {
-  readonly privateKey: KeyObject;
-  /** kid is the RFC 7638 thumbprint; key_ops ["encrypt"]: what Key Vault and the KRS wrap a released key to. */
+  readonly privateKey: KeyObject | TeeDecryptor;
+  /** kid: the RFC 7638 thumbprint, or MAA's "TpmEphemeralEncryptionKey"; key_ops ["encrypt"]: what Key Vault and the KRS wrap a released key to. */
   readonly publicJwk: { readonly kty: 'RSA'; readonly kid: string; readonly n: string; readonly e: string; readonly key_ops: readonly ['encrypt'] };
   readonly bits: number;
 }

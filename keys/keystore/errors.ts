@@ -43,6 +43,9 @@ export const KEYSTORE_ERROR_CODES = {
   ERR_WRAP_KEY_HSM: 'key_hsm is not base64url JSON {schema_version "1.0", header {alg "dir", enc, kid}, ciphertext}',
   ERR_WRAP_DECRYPT: 'RSA-OAEP decryption of the transient key failed (another TEE key, or another enc)',
   ERR_WRAP_INTEGRITY: 'the AES key wrap integrity check failed (ciphertext changed)',
+  ERR_MAA_ENVELOPE: "an AzureGuest answer is not MAA's encrypted token (base64url JSON with Jwt, EncryptedInnerKey, EncryptionParams, AuthenticationData)",
+  ERR_MAA_ENVELOPE_PARAMS: 'the AzureGuest answer names a cipher other than AES-GCM with a 128/192/256-bit key and PKCS7 block padding',
+  ERR_MAA_ENVELOPE_DECRYPT: 'the AzureGuest token does not decrypt: its inner key is for another TPM key, or it was altered',
   // Release responses ({value: JWS})
   ERR_RELEASE_MALFORMED: 'the release response is not {value: compact JWS} with a JSON header and payload',
   ERR_RELEASE_ALG: 'the JWS alg is not RS256',

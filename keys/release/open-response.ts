@@ -1,13 +1,16 @@
 import { type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
 import { KeystoreError, isKeystoreError, wipe } from '../keystore/errors.js';
 import type { ReleaseEnc } from '../wrap/enc.js';
-import { type TeePrivateKey, toPrivateKey, unwrapKeyHsm } from '../wrap/key-hsm.js';
+import { type KeyHsm, type TeeDecryptor, type TeePrivateKey, toPrivateKey, unwrapKeyHsm, unwrapKeyHsmWith } from '../wrap/key-hsm.js';
 import type { ReleasePayload } from './payload.js';
 import { type VerifiedRelease, type VerifyReleaseOptions, sameString, verifyReleaseResponse } from './verify-response.js';
 
 export interface OpenReleaseOptions extends VerifyReleaseOptions {
-  /** The TEE's RSA private key: the one whose public half went into the attestation's runtime data. */
-  readonly teePrivateKey: TeePrivateKey;
+  /**
+   * The TEE's key: its RSA private key (the one whose public half went into the attestation's runtime data), or,
+   * for a key that never leaves a TPM, the TPM's decryptor (the caller vouches that it holds `teePublicJwk`).
+   */
+  readonly teePrivateKey: TeePrivateKey | TeeDecryptor;
   /** The public JWK the runner published (its `kid` is what Key Vault names in key_hsm). */
   readonly teePublicJwk: { readonly kid: string; readonly n: string; readonly e: string };
 }
@@ -58,6 +61,18 @@ function checkMaterial(kty: string, material: Buffer, key: ReleasePayload['respo
   }
 }
 
+function isDecryptor(key: TeePrivateKey | TeeDecryptor): key is TeeDecryptor {
+  return typeof key === 'object' && key !== null && typeof (key as Partial<TeeDecryptor>).decrypt === 'function' && typeof (key as Partial<TeeDecryptor>).modulusBytes === 'number';
+}
+
+async function unwrap(keyHsm: KeyHsm, options: OpenReleaseOptions): Promise<{ material: Buffer }> {
+  const tee = options.teePrivateKey;
+  if (isDecryptor(tee)) return unwrapKeyHsmWith(keyHsm, tee);
+  const priv = toPrivateKey(tee);
+  checkOwnKey(priv, options.teePublicJwk);
+  return unwrapKeyHsm(keyHsm, priv);
+}
+
 /**
  * The runner's side of a release: verifies the response (`verifyReleaseResponse`), checks that the key is
  * wrapped to the caller's own TEE key (key_hsm's kid is the caller's kid, and the private key given matches
@@ -65,14 +80,12 @@ function checkMaterial(kty: string, material: Buffer, key: ReleasePayload['respo
  */
 export async function openReleaseResponse(value: string | { value?: unknown }, options: OpenReleaseOptions): Promise<OpenedRelease> {
   const verified = await verifyReleaseResponse(value, options);
-  const priv = toPrivateKey(options.teePrivateKey);
-  checkOwnKey(priv, options.teePublicJwk);
   if (!sameString(verified.keyHsm.header.kid, options.teePublicJwk.kid)) {
     throw new KeystoreError('ERR_RELEASE_BINDING', `the key is wrapped to TEE key "${verified.keyHsm.header.kid.slice(0, 100)}", not to this TEE's key "${options.teePublicJwk.kid.slice(0, 100)}"`);
   }
   let material: Buffer;
   try {
-    ({ material } = unwrapKeyHsm(verified.keyHsm, priv));
+    ({ material } = await unwrap(verified.keyHsm, options));
   } catch (e) {
     // With the kid bound, a failed RSA-OAEP means the wrapped key was made for another key under our kid.
     if (isKeystoreError(e) && e.code === 'ERR_WRAP_DECRYPT') throw new KeystoreError('ERR_RELEASE_BINDING', 'the key cannot be unwrapped with this TEE key', { cause: e });

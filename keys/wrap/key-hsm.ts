@@ -79,21 +79,52 @@ export function unwrapKeyHsm(keyHsm: string | KeyHsm, teePrivateKey: TeePrivateK
   const parsed = typeof keyHsm === 'string' ? parseKeyHsm(keyHsm) : keyHsm;
   const key = toPrivateKey(teePrivateKey);
   if (key.type !== 'private' || key.asymmetricKeyType !== 'rsa') throw new KeystoreError('ERR_WRAP_TEE_KEY', 'the TEE private key is not an RSA private key');
-  const modBytes = (key.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
-  const ct = parsed.ciphertext;
-  const wrappedLength = ct.length - modBytes;
-  if (wrappedLength < 16 || wrappedLength % 8 !== 0) throw new KeystoreError('ERR_WRAP_KEY_HSM', `key_hsm ciphertext of ${ct.length} bytes does not fit a ${modBytes * 8}-bit TEE key`);
+  const [wrappedKey, wrappedMaterial] = split(parsed, (key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
   let transient: Buffer;
   try {
-    transient = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHashOf(parsed.header.enc) }, ct.subarray(0, modBytes));
+    transient = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: oaepHashOf(parsed.header.enc) }, wrappedKey);
   } catch {
     throw new KeystoreError('ERR_WRAP_DECRYPT', `RSA-OAEP (${parsed.header.enc}) decryption failed: the key was wrapped to another TEE key`);
   }
   try {
-    return { material: kwpUnwrap(transient, ct.subarray(modBytes)), header: parsed.header };
+    return { material: kwpUnwrap(transient, wrappedMaterial), header: parsed.header };
   } finally {
     wipe(transient);
   }
+}
+
+/**
+ * A TEE key whose private half never leaves its TPM (the Azure vTPM's ephemeral key): it decrypts the RSA-OAEP
+ * part of a `key_hsm` itself, and throws when it cannot.
+ */
+export interface TeeDecryptor {
+  readonly modulusBytes: number;
+  decrypt(wrappedKey: Buffer, enc: ReleaseEnc): Promise<Buffer>;
+}
+
+/** unwrapKeyHsm with the RSA-OAEP step done by `decryptor` (a TPM); the AES key unwrap stays here. */
+export async function unwrapKeyHsmWith(keyHsm: string | KeyHsm, decryptor: TeeDecryptor): Promise<{ material: Buffer; header: KeyHsm['header'] }> {
+  const parsed = typeof keyHsm === 'string' ? parseKeyHsm(keyHsm) : keyHsm;
+  const [wrappedKey, wrappedMaterial] = split(parsed, decryptor.modulusBytes);
+  let transient: Buffer;
+  try {
+    transient = await decryptor.decrypt(wrappedKey, parsed.header.enc);
+  } catch (cause) {
+    throw new KeystoreError('ERR_WRAP_DECRYPT', `RSA-OAEP (${parsed.header.enc}) decryption by the TEE key failed: the key was wrapped to another TEE key`, { cause });
+  }
+  try {
+    return { material: kwpUnwrap(transient, wrappedMaterial), header: parsed.header };
+  } finally {
+    wipe(transient);
+  }
+}
+
+/** The RSA-OAEP part (one modulus long) and the RFC 5649 part of the ciphertext. */
+function split(parsed: KeyHsm, modBytes: number): [Buffer, Buffer] {
+  const ct = parsed.ciphertext;
+  const wrappedLength = ct.length - modBytes;
+  if (modBytes <= 0 || wrappedLength < 16 || wrappedLength % 8 !== 0) throw new KeystoreError('ERR_WRAP_KEY_HSM', `key_hsm ciphertext of ${ct.length} bytes does not fit a ${modBytes * 8}-bit TEE key`);
+  return [ct.subarray(0, modBytes), ct.subarray(modBytes)];
 }
 
 /** RFC 5649 unwrap under a 16/24/32-byte AES key; ERR_WRAP_INTEGRITY when the integrity check fails. */

@@ -8,8 +8,10 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HCL_AK_KID } from '../../attestation/azure/runtime-claims.js';
 import type { SimulatedFirmware } from '../firmware.js';
+import { type SimVtpmCa, simulatedVtpmCa } from './ak-ca.js';
 import { encodeHclReport } from './hcl-writer.js';
 import { type SimVmConfiguration, encodeRuntimeClaims } from './runtime-claims-writer.js';
+import { type BootEvent, defaultBootEvents, writeTcgLog } from './tcg-log-writer.js';
 
 /** What the swtpm-backed vTPM runs: swtpm (Debian `swtpm`) and tpm2-tools (Debian `tpm2-tools`). */
 export const SWTPM_TOOLS = ['swtpm', 'tpm2_startup', 'tpm2_createprimary', 'tpm2_evictcontrol', 'tpm2_flushcontext', 'tpm2_readpublic', 'tpm2_nvdefine', 'tpm2_nvwrite', 'tpm2_pcrextend'] as const;
@@ -17,6 +19,9 @@ export const SWTPM_INSTALL_HINT = 'apt-get install -y swtpm swtpm-tools tpm2-too
 
 const AK_HANDLE = '0x81000003';
 const HCL_INDEX = '0x01400001';
+const AK_CERT_INDEX = '0x01c101d0';
+/** EV_NO_ACTION: logged, never extended (TCG PC Client PFP). */
+const EV_NO_ACTION = 0x00000003;
 /** A restricted RSA-2048 signing key (RSASSA/SHA-256): what TPM2_Quote needs, as Azure's AK. */
 const AK_ALG = 'rsa2048:rsassa-sha256:null';
 const AK_ATTRIBUTES = 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign|noda';
@@ -34,6 +39,10 @@ export interface SwtpmVtpmOptions {
   readonly vmpl?: number;
   /** Per tpm2-tools command and for swtpm to come up. Default 30 s. */
   readonly timeoutMs?: number;
+  /** The CA that issues the AK certificate in NV 0x01C101D0; default a fresh simulated one. */
+  readonly akCa?: SimVtpmCa;
+  /** Boot events measured into PCRs 0-7 and logged, as firmware would; default defaultBootEvents(). */
+  readonly bootEvents?: readonly BootEvent[];
 }
 
 /** A running swtpm provisioned like an Azure confidential VM's vTPM. */
@@ -50,6 +59,10 @@ export interface SwtpmVtpm {
   /** The HCL report written to NV 0x01400001. */
   readonly hclReport: Buffer;
   readonly vmConfiguration: SimVmConfiguration;
+  /** The CA that issued the AK certificate (NV 0x01C101D0): what a KRS is told to trust for it. */
+  readonly akCa: SimVtpmCa;
+  /** The TCG event log of the simulated boot (what /sys/kernel/security/tpm0/binary_bios_measurements holds). */
+  readonly tcgLogPath: string;
   /** TPM2_PCR_Extend of a SHA-256 PCR with SHA-256(data): moves a PCR, as a measured boot step would. */
   extendPcr(index: number, data: Uint8Array): Promise<void>;
   /** Stops swtpm and removes its state directory. Idempotent. */
@@ -65,9 +78,10 @@ export function missingSwtpmTools(searchPath: string = process.env.PATH ?? ''): 
 /**
  * A SIMULATED Azure vTPM on the real TPM 2.0 code path: `swtpm socket` (libtpms) on two consecutive loopback
  * ports in a private temporary directory, started with tpm2_startup, an RSA-2048 restricted signing AK made
- * and persisted at 0x81000003 (as Azure provisions its AK), and NV index 0x01400001 holding an HCL report
+ * and persisted at 0x81000003 (as Azure provisions its AK), NV index 0x01400001 holding an HCL report
  * (simulator/azure's writers) around a simulated SNP report at VMPL 0 whose REPORT_DATA is SHA-256 of the
- * runtime claims, which carry that AK as `HCLAkPub`. tpm2-tools reach it through the returned TCTI, so the
+ * runtime claims, which carry that AK as `HCLAkPub`, NV index 0x01C101D0 holding an AK certificate from a
+ * simulated vTPM CA, and a simulated boot measured into PCRs 0-7 with its TCG event log (`tcgLogPath`). tpm2-tools reach it through the returned TCTI, so the
  * runner's Tpm2ToolsDevice runs exactly as on a VM.
  *
  * Two differences from Azure, both documented in the README:
@@ -122,10 +136,11 @@ export async function startSwtpmVtpm(options: SwtpmVtpmOptions): Promise<SwtpmVt
     const snpReport = options.firmware.getReport(createHash('sha256').update(runtimeClaims).digest(), options.vmpl ?? 0);
     const hclReport = encodeHclReport({ snpReport, runtimeClaims });
     if (hclReport.length > SWTPM_NV_INDEX_MAX) throw new Error(`the HCL report is ${hclReport.length} bytes; swtpm's NV indices hold ${SWTPM_NV_INDEX_MAX}`);
-    const hclFile = join(dir, 'hcl.bin');
-    await writeFile(hclFile, hclReport);
-    await tpm(['tpm2_nvdefine', HCL_INDEX, '-C', 'o', '-s', String(hclReport.length), '-a', NV_ATTRIBUTES]);
-    await tpm(['tpm2_nvwrite', HCL_INDEX, '-C', 'o', '-i', hclFile]);
+    await writeNv(tpm, dir, HCL_INDEX, hclReport);
+    const akCa = options.akCa ?? (await simulatedVtpmCa());
+    await writeNv(tpm, dir, AK_CERT_INDEX, await akCa.issueAkCertificate(akPublicKey, vmConfiguration.vmUniqueId));
+    const tcgLogPath = join(dir, 'binary_bios_measurements');
+    await measureBoot(tpm, tcgLogPath, options.bootEvents ?? defaultBootEvents());
     return {
       tcti,
       port: started.port,
@@ -134,6 +149,8 @@ export async function startSwtpmVtpm(options: SwtpmVtpmOptions): Promise<SwtpmVt
       runtimeClaims,
       hclReport,
       vmConfiguration,
+      akCa,
+      tcgLogPath,
       extendPcr: async (index, data) => {
         if (!Number.isInteger(index) || index < 0 || index > 23) throw new RangeError(`PCR ${index} is not in 0..23`);
         await tpm(['tpm2_pcrextend', `${index}:sha256=${createHash('sha256').update(data).digest('hex')}`]);
@@ -144,6 +161,23 @@ export async function startSwtpmVtpm(options: SwtpmVtpmOptions): Promise<SwtpmVt
     await stop();
     throw e;
   }
+}
+
+/** Defines an owner NV index of the data's size and writes the data. */
+async function writeNv(tpm: (args: readonly string[]) => Promise<Buffer>, dir: string, index: string, data: Buffer): Promise<void> {
+  const file = join(dir, `nv-${index}.bin`);
+  await writeFile(file, data);
+  await tpm(['tpm2_nvdefine', index, '-C', 'o', '-s', String(data.length), '-a', NV_ATTRIBUTES]);
+  await tpm(['tpm2_nvwrite', index, '-C', 'o', '-i', file]);
+}
+
+/** Extends each event's SHA-256 into its PCR, as firmware does, and writes the crypto-agile log of them. */
+async function measureBoot(tpm: (args: readonly string[]) => Promise<Buffer>, logPath: string, events: readonly BootEvent[]): Promise<void> {
+  for (const e of events) {
+    if (e.eventType === EV_NO_ACTION) continue;
+    await tpm(['tpm2_pcrextend', `${e.pcrIndex}:sha256=${createHash('sha256').update(e.event).digest('hex')}`]);
+  }
+  await writeFile(logPath, writeTcgLog(events).log);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type KeyObject, createHash } from 'node:crypto';
-import { TPM_ALG, TPM_GENERATED_VALUE, TPM_ST_ATTEST_QUOTE, type TpmHashName } from '../../attestation/azure/tpm-constants.js';
+import { TPM_ALG, TPM_GENERATED_VALUE, TPM_ST_ATTEST_CERTIFY, TPM_ST_ATTEST_QUOTE, type TpmHashName } from '../../attestation/azure/tpm-constants.js';
 import type { TpmsClockInfo } from '../../attestation/azure/tpm-structures.js';
 
 /** Big-endian TPM marshalling (TPM 2.0 Library Part 2), the inverse of attestation/azure/tpm-reader.ts. */
@@ -80,26 +80,55 @@ export function encodeRsassaSignature(hash: TpmHashName, sig: Uint8Array): Buffe
 }
 
 /** fixedTPM | fixedParent | sensitiveDataOrigin | userWithAuth | restricted | sign: a restricted signing key (an AK). */
-const AK_ATTRIBUTES = 0x00050072;
+export const AK_ATTRIBUTES = 0x00050072;
+/** fixedTPM | fixedParent | sensitiveDataOrigin | noDA | decrypt: Microsoft's ephemeral key (no userWithAuth: policy only). */
+export const EPHEMERAL_KEY_ATTRIBUTES = 0x00020432;
 const TPM_ALG_RSA = 0x0001;
 
-/**
- * The AK's TPM Name: nameAlg || H(TPMT_PUBLIC), TPMT_PUBLIC being an RSA restricted signing key with the
- * RSASSA/SHA-256 scheme, default exponent and the key's modulus (Part 1 "Names", Part 2 "TPMT_PUBLIC").
- */
+export interface RsaPublicFields {
+  readonly key: KeyObject;
+  readonly attributes: number;
+  readonly authPolicy?: Uint8Array;
+  /** RSASSA/SHA-256 for an AK; none (TPM_ALG_NULL) for a decryption key. */
+  readonly rsassaSha256?: boolean;
+}
+
+/** TPMT_PUBLIC of an RSA key, nameAlg SHA-256, no symmetric part, default exponent (Part 2 "TPMT_PUBLIC"). */
+export function encodeRsaTpmtPublic(f: RsaPublicFields): Buffer {
+  const n = Buffer.from(f.key.export({ format: 'jwk' }).n ?? '', 'base64url');
+  const w = new TpmWriter().u16(TPM_ALG_RSA).u16(TPM_ALG.sha256).u32(f.attributes).tpm2b(f.authPolicy ?? Buffer.alloc(0)).u16(TPM_ALG.null);
+  if (f.rsassaSha256) w.u16(TPM_ALG.rsassa).u16(TPM_ALG.sha256);
+  else w.u16(TPM_ALG.null);
+  return w.u16(n.length * 8).u32(0).tpm2b(n).done();
+}
+
+/** TPM2B_PUBLIC: what `tpm2_readpublic -o` writes. */
+export function encodeRsaTpm2bPublic(f: RsaPublicFields): Buffer {
+  return new TpmWriter().tpm2b(encodeRsaTpmtPublic(f)).done();
+}
+
+/** A TPM Name: nameAlg (SHA-256) || H(TPMT_PUBLIC) (Part 1 "Names"). */
+export function tpmName(tpmtPublic: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([0x00, 0x0b]), createHash('sha256').update(tpmtPublic).digest()]);
+}
+
+/** The AK's TPM Name: an RSA restricted signing key with the RSASSA/SHA-256 scheme. */
 export function rsaAkName(ak: KeyObject): Buffer {
-  const n = Buffer.from(ak.export({ format: 'jwk' }).n ?? '', 'base64url');
-  const pub = new TpmWriter()
-    .u16(TPM_ALG_RSA)
-    .u16(TPM_ALG.sha256)
-    .u32(AK_ATTRIBUTES)
-    .tpm2b(Buffer.alloc(0))
-    .u16(TPM_ALG.null)
-    .u16(TPM_ALG.rsassa)
-    .u16(TPM_ALG.sha256)
-    .u16(n.length * 8)
-    .u32(0)
-    .tpm2b(n)
-    .done();
-  return Buffer.concat([Buffer.from([0x00, 0x0b]), createHash('sha256').update(pub).digest()]);
+  return tpmName(encodeRsaTpmtPublic({ key: ak, attributes: AK_ATTRIBUTES, rsassaSha256: true }));
+}
+
+export interface CertifyAttestFields {
+  readonly qualifiedSigner: Uint8Array;
+  readonly extraData: Uint8Array;
+  readonly clockInfo: TpmsClockInfo;
+  readonly firmwareVersion: bigint;
+  readonly name: Uint8Array;
+  readonly qualifiedName: Uint8Array;
+}
+
+/** TPMS_ATTEST of type TPM_ST_ATTEST_CERTIFY, byte for byte what TPM2_Certify signs. */
+export function encodeCertifyAttest(f: CertifyAttestFields): Buffer {
+  const w = new TpmWriter().u32(TPM_GENERATED_VALUE).u16(TPM_ST_ATTEST_CERTIFY).tpm2b(f.qualifiedSigner).tpm2b(f.extraData);
+  w.u64(f.clockInfo.clock).u32(f.clockInfo.resetCount).u32(f.clockInfo.restartCount).u8(f.clockInfo.safe ? 1 : 0);
+  return w.u64(f.firmwareVersion).tpm2b(f.name).tpm2b(f.qualifiedName).done();
 }

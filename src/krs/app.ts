@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
@@ -6,8 +7,9 @@ import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
 import { AttestService, type AttestServiceDeps } from './attest-service.js';
 import { AuditWriter } from './audit-writer.js';
-import { AZURE_CVM_AUDIT, SEV_SNP_AUDIT, auditedAttester } from './audited-attestation.js';
+import { AZURE_CVM_AUDIT, AZURE_GUEST_AUDIT, SEV_SNP_AUDIT, auditedAttester } from './audited-attestation.js';
 import { AzureCvmService, type AzureCvmServiceDeps } from './azure-cvm-service.js';
+import { AzureGuestService } from './azure-guest-service.js';
 import { BASE64URL_PATTERN } from './base64url.js';
 import type { KrsConfig } from './config.js';
 import { KrsError } from './errors.js';
@@ -20,6 +22,7 @@ import type { ChallengeService } from './nonce.js';
 import { noteRequest, requestNote } from './request-notes.js';
 import { attestRoutes } from './routes/attest.js';
 import { attestAzureCvmRoutes } from './routes/attest-azure-cvm.js';
+import { attestAzureGuestRoutes } from './routes/attest-azure-guest.js';
 import { challengeRoutes } from './routes/challenge.js';
 import { operationsRoutes } from './routes/health.js';
 import { metadataRoutes } from './routes/metadata.js';
@@ -44,6 +47,8 @@ export interface KrsAppDeps {
   readonly simulatedAnchors?: TrustStore;
   /** AMD KDS (or a cache/fake) for evidence without a VCEK; only when config.kds.enabled. */
   readonly endorsements?: EndorsementFetcher;
+  /** Issuers a vTPM's AK certificate may have (azureCvm.akCertAnchorsFile), for AzureGuest evidence. */
+  readonly akCertAnchors?: readonly X509Certificate[];
   /** The token issuer; a function when it is known only after listen (port 0). */
   readonly issuer: string | (() => string);
   /** Verification and token time; tests pin it. */
@@ -109,6 +114,9 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   const plainCvm = new AzureCvmService(cvmDeps);
   const cvmService = audit ? auditedAttester(plainCvm, AZURE_CVM_AUDIT, audit, logger) : plainCvm;
   await app.register(attestAzureCvmRoutes, { service: cvmService, rateLimit: limit });
+  const plainGuest = new AzureGuestService({ ...cvmDeps, ...(deps.akCertAnchors ? { akCertAnchors: deps.akCertAnchors } : {}) });
+  const guestService = audit ? auditedAttester(plainGuest, AZURE_GUEST_AUDIT, audit, logger) : plainGuest;
+  await app.register(attestAzureGuestRoutes, { service: guestService, rateLimit: limit });
   await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
   await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });
   await app.register(operationsRoutes, { metrics });

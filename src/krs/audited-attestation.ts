@@ -5,8 +5,8 @@ import type { AuditWriter } from './audit-writer.js';
 import { KrsError } from './errors.js';
 
 /** Anything that attests a request body into a signed token (the SevSnpVm and Azure CVM services). */
-export interface Attester<B> {
-  attest(body: B): Promise<AttestOutcome>;
+export interface Attester<B, O extends AttestOutcome = AttestOutcome> {
+  attest(body: B): Promise<O>;
 }
 
 /** How one evidence type is recorded: its name in the audit details, and where its token keeps the measurement. */
@@ -25,12 +25,14 @@ export const AZURE_CVM_AUDIT: AttestationAuditProfile = {
   measurement: (p) => (p['x-ms-isolation-tee'] as Record<string, unknown> | undefined)?.['x-ms-sevsnpvm-launchmeasurement'],
 };
 
+export const AZURE_GUEST_AUDIT: AttestationAuditProfile = { ...AZURE_CVM_AUDIT, evidence: 'azure-guest' };
+
 /**
  * An attester with every decision in the audit log: outcome, reason codes and the token's jti, hash and launch
  * measurement, never the token or the evidence. An issued token whose record cannot be written is not handed out
  * (ERR_AUDIT_WRITE); a refusal that cannot be recorded is still refused, and logged.
  */
-export function auditedAttester<B>(inner: Attester<B>, profile: AttestationAuditProfile, audit: AuditWriter, logger?: Logger): Attester<B> {
+export function auditedAttester<B, O extends AttestOutcome = AttestOutcome>(inner: Attester<B, O>, profile: AttestationAuditProfile, audit: AuditWriter, logger?: Logger): Attester<B, O> {
   const evidence = profile.evidence === undefined ? {} : { evidence: profile.evidence };
   const recordRefusal = async (e: unknown): Promise<void> => {
     const krs = e instanceof KrsError ? e : null;
@@ -42,8 +44,8 @@ export function auditedAttester<B>(inner: Attester<B>, profile: AttestationAudit
     }
   };
   return {
-    async attest(body: B): Promise<AttestOutcome> {
-      let outcome: AttestOutcome;
+    async attest(body: B): Promise<O> {
+      let outcome: O;
       try {
         outcome = await inner.attest(body);
       } catch (e) {

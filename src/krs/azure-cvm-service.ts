@@ -1,7 +1,7 @@
 import { type HclVerdict, type PcrValues, type TpmQuote, parseHclReport, parsePcrValues, quoteBindingNonce, verifyHclEvidence } from '../../attestation/azure/index.js';
 import { AttestationError } from '../../attestation/errors.js';
 import { type ParsedCertificate, loadCertificates } from '../../attestation/snp/certificate.js';
-import { type EndorsementFetcher, completeEndorsements } from '../../attestation/snp/endorsements.js';
+import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
 import { verifySnpReport } from '../../attestation/snp/verify.js';
 import type { AttestOutcome } from './attest-service.js';
@@ -11,6 +11,7 @@ import { KrsError, type KrsErrorDetail } from './errors.js';
 import type { ChallengeService } from './nonce.js';
 import type { SigningKeyStore } from './signing-keys.js';
 import { signAttestationToken } from './token.js';
+import { withVcek } from './vcek-completion.js';
 
 /** The body of POST /attest/AzureCvm, already checked against its JSON schema (routes/schemas.ts). */
 export interface AzureCvmRequestBody {
@@ -97,20 +98,9 @@ export class AzureCvmService {
     return { token, kid: key.kid, simulated: claims['x-zt4ai-simulated'], fresh: true };
   }
 
-  private async complete(request: DecodedCvmRequest): Promise<ParsedCertificate[]> {
-    const hasLeaf = request.certificates.some((c) => c.subjectCN === 'SEV-VCEK' || c.subjectCN === 'SEV-VLEK');
-    if (hasLeaf || !this.deps.endorsements) return request.certificates;
-    try {
-      const { snpReport } = parseHclReport(request.hcl);
-      return (await completeEndorsements(snpReport, request.certificates, this.deps.endorsements)).certificates;
-    } catch (e) {
-      if (!(e instanceof AttestationError)) throw e;
-      if (['ERR_KDS_OFFLINE', 'ERR_KDS_FETCH', 'ERR_KDS_RATE_LIMITED'].includes(e.code)) {
-        throw new KrsError('ERR_ENDORSEMENT_UNAVAILABLE', undefined, { details: [{ code: e.code, message: e.message }], cause: e });
-      }
-      // Anything else (an unparseable HCL report) is reported by verification itself.
-      return request.certificates;
-    }
+  private complete(request: DecodedCvmRequest): Promise<ParsedCertificate[]> {
+    // An unparseable HCL report is reported by verification itself, with its own code.
+    return withVcek(() => parseHclReport(request.hcl).snpReport, request.certificates, this.deps.endorsements);
   }
 
   /** The code says the first thing to fix: untrusted simulator, then a quote for another nonce, else the details. */
@@ -140,7 +130,7 @@ export function decodeCvmRequest(body: AzureCvmRequestBody): DecodedCvmRequest {
   };
 }
 
-function parseCertificates(bytes: Buffer): ParsedCertificate[] {
+export function parseCertificates(bytes: Buffer): ParsedCertificate[] {
   try {
     return loadCertificates(bytes);
   } catch (e) {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { KdsClient } from '../../attestation/kds/client.js';
@@ -38,6 +39,7 @@ export async function composeKrs(config: KrsConfig, extras: KrsCompositionExtras
   }
   const endorsements = config.kds.enabled ? (extras.endorsements ?? new KdsClient({ baseUrl: config.kds.baseUrl, ...(config.kds.cacheDir ? { cacheDir: config.kds.cacheDir } : {}) })) : undefined;
   const https = config.tls ? await readTls(config.tls) : undefined;
+  const akCertAnchors = config.azureCvm.akCertAnchorsFile ? await readAkAnchors(config.azureCvm.akCertAnchorsFile) : undefined;
   // Last: it opens the store, which nothing after it could close on failure.
   const keyRelease = await composeKeyRelease(config, { ...(extras.logger ? { logger: extras.logger } : {}), clock });
   return {
@@ -47,6 +49,7 @@ export async function composeKrs(config: KrsConfig, extras: KrsCompositionExtras
     trust: config.trustSimulator ? [...amdTrustStore(), ...simulated] : amdTrustStore(),
     ...(!config.trustSimulator && simulated.length > 0 ? { simulatedAnchors: simulated } : {}),
     ...(endorsements ? { endorsements } : {}),
+    ...(akCertAnchors ? { akCertAnchors } : {}),
     clock,
     ...(extras.logger ? { logger: extras.logger } : {}),
     ...(https ? { https } : {}),
@@ -61,6 +64,18 @@ async function simulatedAnchors(config: KrsConfig, pems: readonly string[]): Pro
     return all.flatMap((pem) => trustAnchorsFromPem(pem, { simulated: true }));
   } catch (cause) {
     throw new KrsStartupError('ERR_CONFIG', `simulated roots: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** The vTPM CA certificates of azureCvm.akCertAnchorsFile: at least one, each a parseable certificate. */
+async function readAkAnchors(path: string): Promise<X509Certificate[]> {
+  const pem = await readText(path, 'ERR_CONFIG', 'AK certificate anchors');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new KrsStartupError('ERR_CONFIG', `azureCvm.akCertAnchorsFile "${path}" holds no PEM certificate`);
+  try {
+    return blocks.map((b) => new X509Certificate(b));
+  } catch (cause) {
+    throw new KrsStartupError('ERR_CONFIG', `azureCvm.akCertAnchorsFile "${path}" holds a certificate that cannot be parsed`, { cause });
   }
 }
 

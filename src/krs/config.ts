@@ -47,8 +47,11 @@ export interface KrsConfig extends KeyReleaseConfig {
    * "zt4ai-verified-cvm" (default: the SNP report verified to a trusted root at VMPL 0 and binds the runtime
    * claims, the quote verified) or "azure-compliant-cvm", MAA's value, which an operator sets deliberately so
    * that Microsoft's confidential-VM release policies work unchanged; zt4ai does not make MAA's unpublished checks.
+   * It applies to POST /attest/AzureGuest too. `akCertAnchorsFile`: PEM certificates that may issue a vTPM's AK
+   * certificate (Microsoft's vTPM CAs) for AzureGuest evidence; null: the AK certificate must certify the AK,
+   * but its issuer is not judged (the AK is trusted through the SNP report, which binds it).
    */
-  readonly azureCvm: { readonly complianceStatus: CvmComplianceStatus };
+  readonly azureCvm: { readonly complianceStatus: CvmComplianceStatus; readonly akCertAnchorsFile: string | null };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -86,7 +89,7 @@ export function resolveKrsConfig(input: KrsConfigInput, baseDir: string = proces
     bodyLimitBytes: integer(input.bodyLimitBytes, 'bodyLimitBytes', 1024, 16 * 1024 * 1024) ?? DEFAULTS.bodyLimitBytes,
     rateLimit: rateLimitSetting(input.rateLimit),
     kds: kdsSetting(input.kds, baseDir),
-    azureCvm: azureCvmSetting(input.azureCvm),
+    azureCvm: azureCvmSetting(input.azureCvm, baseDir),
     logLevel: oneOf(input.logLevel, 'logLevel', LOG_LEVELS) ?? 'info',
     ...resolveKeyReleaseConfig(input, baseDir),
   };
@@ -198,10 +201,13 @@ function kdsSetting(value: unknown, baseDir: string): KrsConfig['kds'] {
   };
 }
 
-function azureCvmSetting(value: unknown): KrsConfig['azureCvm'] {
+function azureCvmSetting(value: unknown, baseDir: string): KrsConfig['azureCvm'] {
   const v = objectSetting(value, 'azureCvm') ?? {};
-  onlyKeys(v, 'azureCvm', ['complianceStatus']);
-  return { complianceStatus: oneOf(v.complianceStatus, 'azureCvm.complianceStatus', CVM_COMPLIANCE_STATUSES) ?? 'zt4ai-verified-cvm' };
+  onlyKeys(v, 'azureCvm', ['complianceStatus', 'akCertAnchorsFile']);
+  return {
+    complianceStatus: oneOf(v.complianceStatus, 'azureCvm.complianceStatus', CVM_COMPLIANCE_STATUSES) ?? 'zt4ai-verified-cvm',
+    akCertAnchorsFile: optionalPath(v.akCertAnchorsFile, 'azureCvm.akCertAnchorsFile', baseDir),
+  };
 }
 
 function nonceKeySetting(value: unknown): string | null {

@@ -336,10 +336,11 @@ function runnerIdentityOf(f: BicepFile): string | undefined {
 
 /**
  * The runner configuration each entry point writes can work with the key service it deploys. With a zt4ai KRS: vTPM
- * evidence attested at that KRS (POST /attest/AzureCvm: the only service that takes it, MAA's AzureGuest not being
- * implemented), the key fetched with the runner's managed identity, and the KRS granting keys.release to that
+ * evidence attested at that KRS (POST /attest/AzureCvm, whose quote binds the KRS's challenge; fresher than AzureGuest,
+ * which has none), the key fetched with the runner's managed identity, and the KRS granting keys.release to that
  * identity's object id under Entra ID's v1 issuer of the tenant (README "Running on Azure"). With Key Vault: a
- * releaseSigner, which the runner requires for azure-key-vault (enclave-runner/config/services.ts).
+ * releaseSigner, which the runner requires for azure-key-vault (enclave-runner/config/services.ts), and attestation at
+ * Azure Attestation (azure-maa: the runner's vTPM evidence then takes MAA's AzureGuest flow).
  */
 const keyServiceWiring: Rule = {
   id: 'key-service-wiring',
@@ -372,8 +373,8 @@ const keyServiceWiring: Rule = {
         bad(`runnerConfig.keySource.kind must be zt4ai-krs or azure-key-vault, not ${String(kind)}`);
         return out;
       }
-      if (literal(property(runnerConfig, 'evidence')) !== 'azure-vtpm') bad('runnerConfig.evidence must be azure-vtpm on a confidential VM');
-      if (literal(property(runnerConfig, 'attestation.kind')) !== 'zt4ai-krs') bad('runnerConfig.attestation.kind must be zt4ai-krs: vTPM evidence is attested at the KRS (POST /attest/AzureCvm), MAA\'s AzureGuest is not implemented');
+      if (literal(property(runnerConfig, 'evidence.kind')) !== 'azure-vtpm') bad('runnerConfig.evidence must be azure-vtpm on a confidential VM');
+      if (literal(property(runnerConfig, 'attestation.kind')) !== 'zt4ai-krs') bad('runnerConfig.attestation.kind must be zt4ai-krs: the KRS template attests vTPM evidence at its own KRS (POST /attest/AzureCvm, whose quote binds the KRS challenge)');
       const krsUrl = property(runnerConfig, 'attestation.url')?.text;
       const keyUrl = property(runnerConfig, 'keySource.url')?.text ?? '';
       if (!krsUrl || !keyUrl.startsWith(`'\${${krsUrl}}/keys/`)) bad('runnerConfig.attestation.url and keySource.url must name the same KRS (<krsUrl> and <krsUrl>/keys/<name>)');

@@ -201,14 +201,14 @@ describe('values the templates hand to zt4ai', () => {
     expect(config.keySource).toMatchObject({ kind: 'zt4ai-krs', vaultUrl: 'https://10.20.1.10:8443', keyName: 'zt4ai-model-key', tlsCaFile: '/etc/zt4ai/krs-ca.pem', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { fetch: true } });
   });
 
-  it("main.bicep's runner configuration is accepted by the runner's parser, with Key Vault's release roots; Azure Attestation stays refused for vTPM evidence", async () => {
+  it("main.bicep's runner configuration is accepted by the runner's parser: vTPM evidence to Azure Attestation (AzureGuest), Key Vault with its release roots and RSA_AES_KEY_WRAP_256", async () => {
     const config = await resolveRunnerConfig(deployedVariables('bicep/main.bicep').get('runnerConfig'), '/');
-    expect(config.evidence.kind).toBe('azure-vtpm');
+    expect(config.evidence).toMatchObject({ kind: 'azure-vtpm', tcgLog: '/run/zt4ai-runner/tcg-log.bin' });
     expect(config.attestation.kind).toBe('azure-maa');
     expect(config.backend).toMatchObject({ kind: 'llama', file: 'model.gguf', threads: 2 });
     expect(config.keySource).toMatchObject({ kind: 'azure-key-vault', vaultUrl: 'https://zt4aikvstandin.vault.azure.net', keyName: 'zt4ai-model-key', credential: { azure: { managedIdentityClientId: STAND_IN.clientId } }, releaseSigner: { caFile: '/etc/zt4ai/azure-release-roots.pem' } });
-    // The documented gap: a runner with this configuration stops at its evidence step, because Azure Attestation
-    // issues no challenge for the vTPM quote (test/e2e/azure-vtpm-runner.test.ts runs exactly that refusal).
+    // The vTPM's ephemeral key unwraps only RSA-OAEP with SHA-256 (test/e2e/azure-guest-runner.test.ts runs this path).
+    expect(config.keySource.enc).toBe('RSA_AES_KEY_WRAP_256');
   });
 
   it("Key Vault's release roots are the current root CAs Microsoft lists for Azure's endpoints", () => {

@@ -80,6 +80,8 @@ describe('systemd units', () => {
     expect(s.get('RuntimeDirectory')).toEqual(['zt4ai-runner']);
     expect(s.get('RuntimeDirectoryMode')).toEqual(['0700']);
     expect(s.get('ExecStart')).toEqual(['/usr/bin/zt4ai runner start --config /etc/zt4ai/runner.json']);
+    // Only the TCG log copy runs privileged, and it writes into the runtime directory the runner config names.
+    expect(s.get('ExecStartPre')).toEqual(["+/bin/sh -c 'install -m 0444 /sys/kernel/security/tpm0/binary_bios_measurements /run/zt4ai-runner/tcg-log.bin || true'"]);
     expect(readFileSync(join(root, 'deploy/systemd/zt4ai-runner.service'), 'utf8')).toContain('nodejs/node#55509');
   });
 

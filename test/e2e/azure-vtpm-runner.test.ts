@@ -109,13 +109,6 @@ describe.skipIf(missing.length > 0)(`the runner with Azure vTPM evidence (swtpm,
     }
   });
 
-  it('an attestation service that issues no challenge (azure-maa) is refused at the evidence step, naming the KRS', async () => {
-    const { err, runner } = await failing({ attestation: { kind: 'azure-maa', url: 'https://sharedeus.eus.attest.azure.net' } });
-    expect([err.code, err.step]).toEqual(['ERR_RUNNER_CONFIG', 'evidence']);
-    expect(err.message).toMatch(/issues none: attest to a zt4ai KRS \(attestation\.kind "zt4ai-krs"/);
-    expect(runner.status().steps.find((s) => s.name === 'attest')!.state).toBe('pending');
-  });
-
   it('runtime data swapped for an attacker\'s key is refused: the quote does not bind it (ERR_QUOTE_NONCE)', async () => {
     const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
     const proxy = await tamperingProxy((body) => {

@@ -80,7 +80,7 @@ describe('zt4ai runner config-digest and make-demo-model', () => {
   it('prints the digest a release policy pins', async () => {
     const r = await cli(['runner', 'config-digest', '--config', configFile('digest.json')]);
     expect(r.stdout.trim()).toBe(configDigest(await stack.config()));
-    expect((await cli(['runner', 'config-digest', '--json', '--config', configFile('digest.json')])).json()).toMatchObject({ sha256: r.stdout.trim(), effective: { backend: { kind: 'ngram' } } });
+    expect((await cli(['runner', 'config-digest', '--json', '--config', configFile('digest.json')])).json()).toMatchObject({ sha256: r.stdout.trim(), clientPayloadBase64: Buffer.from(r.stdout.trim()).toString('base64'), effective: { backend: { kind: 'ngram' } } });
   });
 
   it('writes the demo model; a non-empty directory is a usage error', async () => {

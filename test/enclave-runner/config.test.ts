@@ -60,7 +60,7 @@ describe('runner configuration', () => {
       },
       dir,
     );
-    expect(c.evidence).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null });
+    expect(c.evidence).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null, tcgLog: null });
     expect(c.keySource).toMatchObject({ vaultUrl: 'https://kv.vault.azure.net', keyVersion: '0123456789abcdef0123456789abcdef', credential: { azure: { managedIdentityClientId: '00000000-0000-0000-0000-000000000001' } } });
     expect(c.sealedModel).toEqual({ path: join(dir, 'sealed'), unsealTo: 'tmpfs', plaintextDir: '/run/zt4ai-runner/model' });
   });

@@ -53,6 +53,15 @@ class Tampering implements TpmDevice {
   pcrRead(selection: PcrSelection): Promise<ReadonlyMap<number, Buffer>> {
     return this.inner.pcrRead(selection);
   }
+  readPublic(handle: number): Promise<Buffer> {
+    return this.inner.readPublic(handle);
+  }
+  ephemeralKey(ak: number, selection: PcrSelection): ReturnType<TpmDevice['ephemeralKey']> {
+    return this.inner.ephemeralKey(ak, selection);
+  }
+  ephemeralDecrypt(selection: PcrSelection, ciphertext: Uint8Array, scheme: 'rsaes' | 'oaep'): ReturnType<TpmDevice['ephemeralDecrypt']> {
+    return this.inner.ephemeralDecrypt(selection, ciphertext, scheme);
+  }
 }
 
 const withPcr = (q: TpmQuoteOutput, index: number, value: Buffer): TpmQuoteOutput => ({ ...q, pcrs: new Map([...q.pcrs, [index, value]]) });
@@ -71,6 +80,15 @@ describe('AzureVtpmSource on a TPM that is not an Azure vTPM', () => {
         throw new Error('not reached');
       },
       pcrRead: async () => new Map(),
+      readPublic: async () => {
+        throw new Error('not reached');
+      },
+      ephemeralKey: async () => {
+        throw new Error('not reached');
+      },
+      ephemeralDecrypt: async () => {
+        throw new Error('not reached');
+      },
     };
     const err = await runnerFailure(new AzureVtpmSource({ device: plainTpm }).getReport(Buffer.alloc(64), runtime()));
     expect(err.code).toBe('ERR_RUNNER_TPM_NV_INDEX');
@@ -221,7 +239,7 @@ describe.skipIf(missing.length > 0)(`AzureVtpmSource on swtpm through tpm2-tools
   });
 
   it('the configuration selects it with its TCTI, THIM and KDS URLs', async () => {
-    const source = await selectEvidenceSource({ kind: 'azure-vtpm', tcti: vtpm.tcti, thimUrl: thim.url, kdsUrl: null });
+    const source = await selectEvidenceSource({ kind: 'azure-vtpm', tcti: vtpm.tcti, thimUrl: thim.url, kdsUrl: null, tcgLog: null });
     expect([source.kind, source.location]).toEqual(['azure-vtpm', vtpm.tcti]);
     const ev = await source.getReport(reportDataOf(runtime()), runtime());
     expect(ev.azure?.hclReport.equals(vtpm.hclReport)).toBe(true);

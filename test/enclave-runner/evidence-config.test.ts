@@ -14,15 +14,17 @@ const refused = (value: unknown): string => {
 };
 
 describe('evidence configuration: azure-vtpm', () => {
-  it('takes the kind alone (tpm2-tools on /dev/tpmrm0, THIM at IMDS, AMD KDS) or with tcti, thimUrl and kdsUrl', () => {
-    expect(evidenceSection('azure-vtpm', '/etc/zt4ai')).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null });
-    expect(evidenceSection({ kind: 'azure-vtpm' }, '/etc/zt4ai')).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null });
-    expect(evidenceSection({ kind: 'azure-vtpm', tcti: 'swtpm:host=127.0.0.1,port=2321', thimUrl: 'http://169.254.169.254/', kdsUrl: 'https://kds.example/' }, '/etc/zt4ai')).toEqual({
+  it('takes the kind alone (tpm2-tools on /dev/tpmrm0, THIM at IMDS, AMD KDS) or with tcti, thimUrl, kdsUrl and tcgLog', () => {
+    expect(evidenceSection('azure-vtpm', '/etc/zt4ai')).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null, tcgLog: null });
+    expect(evidenceSection({ kind: 'azure-vtpm' }, '/etc/zt4ai')).toEqual({ kind: 'azure-vtpm', tcti: null, thimUrl: null, kdsUrl: null, tcgLog: null });
+    expect(evidenceSection({ kind: 'azure-vtpm', tcti: 'swtpm:host=127.0.0.1,port=2321', thimUrl: 'http://169.254.169.254/', kdsUrl: 'https://kds.example/', tcgLog: 'tcg.bin' }, '/etc/zt4ai')).toEqual({
       kind: 'azure-vtpm',
       tcti: 'swtpm:host=127.0.0.1,port=2321',
       thimUrl: 'http://169.254.169.254',
       kdsUrl: 'https://kds.example',
+      tcgLog: '/etc/zt4ai/tcg.bin',
     });
+    expect(() => evidenceSection({ kind: 'configfs-tsm', tcgLog: 'tcg.bin' }, '/x')).toThrow(/evidence.tcgLog applies to azure-vtpm/);
     expect(evidenceSection({ kind: 'azure-vtpm', tcti: 'device:/dev/tpmrm0', thimUrl: 'http://127.0.0.1:8080' }, '/x')).toMatchObject({ tcti: 'device:/dev/tpmrm0', thimUrl: 'http://127.0.0.1:8080' });
     expect(evidenceSection({ kind: 'azure-vtpm', tcti: 'tabrmd' }, '/x')).toMatchObject({ tcti: 'tabrmd' });
   });

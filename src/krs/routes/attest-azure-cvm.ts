@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Attester } from '../audited-attestation.js';
 import type { AzureCvmRequestBody } from '../azure-cvm-service.js';
-import { API_VERSIONS } from '../config.js';
-import { KrsError } from '../errors.js';
 import { noteRequest } from '../request-notes.js';
+import { checkApiVersion } from './api-version.js';
 import { apiVersionQuerySchema, azureCvmBodySchema, errorResponses, tokenResponseSchema } from './schemas.js';
 
 export interface AzureCvmRouteOptions {
@@ -26,18 +25,10 @@ export async function attestAzureCvmRoutes(app: FastifyInstance, options: AzureC
     response: { 200: tokenResponseSchema, ...errorResponses },
   };
   const config = { krsDecision: true, ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}) };
-  app.post('/attest/AzureCvm', { schema, config, preValidation: checkVersion }, async (request: CvmRequest, reply: FastifyReply) => {
+  app.post('/attest/AzureCvm', { schema, config, preValidation: checkApiVersion }, async (request: CvmRequest, reply: FastifyReply) => {
     const outcome = await options.service.attest(request.body);
     noteRequest(request, { outcome: 'issued', kid: outcome.kid, simulated: outcome.simulated, fresh: outcome.fresh });
     void reply.header('cache-control', 'no-store');
     return { token: outcome.token };
   });
-}
-
-/** Before body validation, so a wrong api-version is reported as such. */
-async function checkVersion(request: CvmRequest): Promise<void> {
-  const version = request.query['api-version'];
-  if (version === undefined || !(API_VERSIONS as readonly string[]).includes(version)) {
-    throw new KrsError('ERR_API_VERSION_UNSUPPORTED', `api-version ${version === undefined ? 'is missing' : 'is not supported'}; use one of ${API_VERSIONS.join(', ')}`);
-  }
 }

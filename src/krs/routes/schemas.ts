@@ -70,7 +70,24 @@ export const tokenResponseSchema = {
   properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*$' } },
 } as const;
 
+/** AzureGuest's answer: `token` is MAA's envelope (base64url JSON with the encrypted JWT), not a JWT. */
+export const guestTokenResponseSchema = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+} as const;
+
 const b64u = (description: string) => ({ type: 'string', minLength: 1, format: 'base64url', description }) as const;
+
+/** POST /attest/AzureGuest: MAA's confidential-VM request, as Microsoft's guest attestation library sends it. */
+export const azureGuestBodySchema = {
+  type: 'object',
+  required: ['AttestationInfo'],
+  additionalProperties: false,
+  properties: {
+    AttestationInfo: b64u('base64url of the AttestationInfo JSON: OS, TCG log, ClientPayload, TpmInfo (AK, quote, certified ephemeral key, PCRs), IsolationInfo (SNP report, VCEK chain, runtime claims)'),
+  },
+} as const;
 
 /** POST /attest/AzureCvm: Azure confidential-VM evidence (zt4ai's own request; see azure-cvm-service.ts). */
 export const azureCvmBodySchema = {

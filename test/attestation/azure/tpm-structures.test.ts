@@ -8,17 +8,10 @@ import { verifyTpmQuote } from '../../../attestation/azure/tpm-quote.js';
 import { decodeQuoteSignature, parseTpmtSignature, verifyTpmSignature } from '../../../attestation/azure/tpm-signature.js';
 import { bitmapToIndices, parseQuoteAttest } from '../../../attestation/azure/tpm-structures.js';
 import { encodeQuoteAttest, encodeRsassaSignature } from '../../../simulator/azure/index.js';
+import { codeOf } from '../../helpers/error-code.js';
 
 const REAL = JSON.parse(readFileSync(resolve(import.meta.dirname, 'fixtures/trustee-milan-v3-quote.json'), 'utf8')) as { message: string; signature: string; pcrs: string[] };
 const message = () => Buffer.from(REAL.message, 'hex');
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  return 'no error';
-};
 
 describe('TPMS_ATTEST (TPM 2.0 Part 2) on a real Azure vTPM quote', () => {
   it('decodes every field of the quote big-endian', () => {

@@ -10,7 +10,7 @@ import { resolveRunnerConfig } from '../../../enclave-runner/config/load.js';
 import type { RunnerConfig } from '../../../enclave-runner/config/types.js';
 import { rsaOaepWrapper } from '../../../keys/sealing/data-keys.js';
 import { sealModel } from '../../../keys/sealing/seal-model.js';
-import { type SwtpmVtpm, startSwtpmVtpm } from '../../../simulator/azure/index.js';
+import { type SwtpmVtpm, simulatedVtpmCa, startSwtpmVtpm } from '../../../simulator/azure/index.js';
 import { SimulatedFirmware, simulatedRootsPem } from '../../../simulator/index.js';
 import { resolveKrsConfig } from '../../../src/krs/config.js';
 import { type KrsServer, startKrsServer } from '../../../src/krs/server.js';
@@ -58,9 +58,21 @@ export async function startAzureStack(o: AzureStackOptions = {}): Promise<AzureS
   const token = randomBytes(24).toString('base64url');
   const tokenFile = join(dir, 'admin.token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  // The vTPM's (simulated) AK certificate CA, which the KRS is told to trust for AzureGuest evidence.
+  const akCa = await simulatedVtpmCa();
+  writeFileSync(join(dir, 'vtpm-ca.pem'), akCa.pem);
   const krs = await startKrsServer(
     resolveKrsConfig(
-      { listen: '127.0.0.1:0', dataDir: join(dir, 'krs'), trustSimulator: true, logLevel: 'silent', signingKeyBits: 2048, requireFreshness: true, adminAuth: { tokenFile, ...(o.adminJwtIssuer ? { jwt: { issuer: o.adminJwtIssuer, rolesClaim: 'roles' } } : {}) }, azureCvm: { complianceStatus: 'azure-compliant-cvm' } },
+      {
+        listen: '127.0.0.1:0',
+        dataDir: join(dir, 'krs'),
+        trustSimulator: true,
+        logLevel: 'silent',
+        signingKeyBits: 2048,
+        requireFreshness: true,
+        adminAuth: { tokenFile, ...(o.adminJwtIssuer ? { jwt: { issuer: o.adminJwtIssuer, rolesClaim: 'roles' } } : {}) },
+        azureCvm: { complianceStatus: 'azure-compliant-cvm', akCertAnchorsFile: 'vtpm-ca.pem' },
+      },
       dir,
     ),
     { simulatedRootsPem: [simulatedRootsPem(r)] },
@@ -72,7 +84,7 @@ export async function startAzureStack(o: AzureStackOptions = {}): Promise<AzureS
   writeFileSync(signerPubFile, signer.publicKey.export({ type: 'spki', format: 'pem' }));
   const firmware = o.firmware ?? new SimulatedFirmware({ root: r.Genoa });
   const chain = chainOf(firmware);
-  const vtpm = await startSwtpmVtpm({ firmware });
+  const vtpm = await startSwtpmVtpm({ firmware, akCa });
   const thim = await startFakeThim(chain);
   const thimUrl = o.thimUrl ?? thim.url;
   const configJson = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
