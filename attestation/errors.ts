@@ -67,6 +67,7 @@ export const ATTESTATION_ERROR_CODES = {
   ERR_TPM_PUBLIC_UNSUPPORTED: 'the TPM2B_PUBLIC is not an RSA key (the only type the Azure vTPM keys have)',
   ERR_TPM_CERTIFY_SIGNATURE: 'the TPM2_Certify signature over the encryption key does not verify with the AK',
   ERR_TPM_CERTIFY_NAME: 'TPM2_Certify names another object than the encryption key sent',
+  ERR_TPM_CERTIFY_BOOT: 'the quote and the key certification come from different TPM boots',
   ERR_ENC_KEY_ATTRIBUTES: 'the encryption key is not a TPM-bound, policy-only RSA decryption key',
   ERR_ENC_KEY_POLICY: "the encryption key's authPolicy is not PolicyPCR over the quoted PCR values",
   ERR_TCG_LOG_MALFORMED: 'the TCG event log is truncated, oversized or malformed',

@@ -5,6 +5,12 @@ import type { RuntimeClaims } from './runtime-claims.js';
 import type { TpmPublic } from './tpm-public.js';
 import type { SelectedPcr } from './tpm-pcrs.js';
 
+/**
+ * The ClientPayload entry the zt4ai runner puts its runtime data in. The runner also writes SHA-256 of it as the
+ * vTPM's user data, which Azure's paravisor puts in the SNP-signed runtime claims (`user-data`).
+ */
+export const GUEST_RUNTIME_DATA_PAYLOAD = 'zt4ai-runtime-data';
+
 /** The kid MAA gives the vTPM's ephemeral key in `x-ms-runtime.keys`, the key Key Vault wraps a release to. */
 export const TPM_EPHEMERAL_KID = 'TpmEphemeralEncryptionKey';
 
@@ -44,6 +50,11 @@ export interface AzureGuestClaims {
   'x-zt4ai-tpm-pcrs': { sha256: Record<string, string> };
   'x-zt4ai-ak-cert-verified': boolean;
   'x-zt4ai-tcg-log-verified': boolean;
+  /**
+   * The SNP-signed runtime claims' `user-data` is SHA-256(ClientPayload `zt4ai-runtime-data`) ‖ zeros: the runtime
+   * data is then bound by the hardware report, not only by the answer being encrypted to this vTPM.
+   */
+  'x-zt4ai-runtime-data-bound': boolean;
 }
 
 export interface GuestClaimContext {
@@ -57,6 +68,7 @@ export interface GuestClaimContext {
   /** From the replayed TCG log; null when there was no log to replay. */
   readonly secureBoot: boolean | null;
   readonly logVerified: boolean;
+  readonly runtimeDataBound: boolean;
 }
 
 export function buildAzureGuestClaims(ctx: GuestClaimContext): AzureGuestClaims {
@@ -81,6 +93,7 @@ export function buildAzureGuestClaims(ctx: GuestClaimContext): AzureGuestClaims 
     'x-zt4ai-tpm-pcrs': { sha256: Object.fromEntries(sha256.map((p) => [String(p.index), p.value.toString('hex')])) },
     'x-zt4ai-ak-cert-verified': ctx.akCertVerified,
     'x-zt4ai-tcg-log-verified': ctx.logVerified,
+    'x-zt4ai-runtime-data-bound': ctx.runtimeDataBound,
   };
   const vmId = ctx.runtime.vmConfiguration?.vmUniqueId;
   if (vmId !== undefined) claims['x-ms-azurevm-vmid'] = vmId;

@@ -32,8 +32,11 @@ export interface AzureGuestRequest {
   readonly isolation: {
     readonly type: 'SevSnp';
     readonly snpReport: Buffer;
-    /** THIM's answer or PEM, as the guest sent it (`VcekCertChain`). */
-    readonly vcekCertChain: string;
+    /**
+     * `VcekCertChain`, decoded: the PEM VCEK and its chain. Microsoft's library sends base64 of THIM's
+     * `vcekCert + certificateChain` (ImdsOperations.cpp); PEM or THIM JSON sent as they are are taken too.
+     */
+    readonly vcekCertChain: Buffer;
     /** The HCL runtime claims JSON (HCLAkPub, HCLEkPub, vm-configuration, user-data). */
     readonly runtimeData: Buffer;
   };
@@ -116,9 +119,15 @@ function isolation(value: unknown): AzureGuestRequest['isolation'] {
   return {
     type: 'SevSnp',
     snpReport: Buffer.from(report, 'base64url'),
-    vcekCertChain: chain === undefined || chain === null ? '' : text(chain, 'IsolationInfo.Evidence.Proof.VcekCertChain'),
+    vcekCertChain: chain === undefined || chain === null ? Buffer.alloc(0) : certChain(text(chain, 'IsolationInfo.Evidence.Proof.VcekCertChain')),
     runtimeData: bytes(evidence.RunTimeData, 'IsolationInfo.Evidence.RunTimeData'),
   };
+}
+
+function certChain(value: string): Buffer {
+  const t = value.trim();
+  if (t.startsWith('-----BEGIN') || t.startsWith('{')) return Buffer.from(t, 'utf8');
+  return decode(t, 'IsolationInfo.Evidence.Proof.VcekCertChain', true);
 }
 
 function pcrValues(value: unknown): Map<number, Buffer> {
@@ -142,7 +151,7 @@ function clientPayload(value: unknown): Record<string, string> {
   const payload = object(value, 'ClientPayload');
   const out: Record<string, string> = {};
   for (const [key, v] of Object.entries(payload)) {
-    if (typeof v !== 'string' || !BASE64.test(v)) throw malformed(`ClientPayload.${key.slice(0, 40)}`, 'is not a base64 string');
+    if (typeof v !== 'string' || !(BASE64.test(v) || BASE64URL.test(v))) throw malformed(`ClientPayload.${key.slice(0, 40)}`, 'is not a base64 string');
     out[key] = v;
   }
   return out;
@@ -169,9 +178,14 @@ function numbers(value: unknown, field: string): number[] {
 }
 
 function bytes(value: unknown, field: string, allowEmpty = false): Buffer {
-  const s = text(value, field);
-  if (!BASE64.test(s)) throw malformed(field, 'is not base64');
-  const out = Buffer.from(s, 'base64');
+  return decode(text(value, field), field, allowEmpty);
+}
+
+/** Standard base64, as Microsoft's C++ library writes; base64url, as its Python tools do. */
+function decode(s: string, field: string, allowEmpty = false): Buffer {
+  const alphabet = BASE64.test(s) ? 'base64' : BASE64URL.test(s) ? 'base64url' : null;
+  if (alphabet === null) throw malformed(field, 'is not base64');
+  const out = Buffer.from(s, alphabet);
   if (out.length === 0 && !allowEmpty) throw malformed(field, 'is empty');
   return out;
 }

@@ -6,7 +6,7 @@ import { parseCertifyAttest } from './tpm-certify.js';
 import { type TpmPublic, parseTpm2bPublic } from './tpm-public.js';
 import { type TpmQuoteResult, verifyTpmQuote } from './tpm-quote.js';
 import { decodeQuoteSignature, verifyTpmSignature } from './tpm-signature.js';
-import { parseQuoteAttest } from './tpm-structures.js';
+import { type TpmsClockInfo, parseQuoteAttest } from './tpm-structures.js';
 import { collect } from './collect.js';
 
 /** The PCRs Microsoft's Linux guest library quotes and binds its ephemeral key to (GetAttestationPcrList). */
@@ -36,6 +36,7 @@ export function verifyGuestTpm(tpm: AzureGuestRequest['tpm'], ak: KeyObject, req
   const quote = checkQuote(tpm, ak, requiredPcrs, errors);
   const key = certifiedKey(tpm, ak, errors);
   if (key && quote?.ok) checkKeyPolicy(key, quote, errors);
+  if (quote?.attest) checkSameBoot(quote.attest.clockInfo, tpm.encKeyCertifyInfo, errors);
   return { quote, encryptionKey: errors.length === 0 ? key : null, errors };
 }
 
@@ -71,6 +72,24 @@ function certifiedKey(tpm: AzureGuestRequest['tpm'], ak: KeyObject, errors: Atte
   }
   checkAttributes(key, errors);
   return key;
+}
+
+/**
+ * The quote and the certification must come from the same TPM boot: equal reset and restart counts (for an AK
+ * outside the endorsement hierarchy the TPM obfuscates both, with the same value for the same key, so equality
+ * still holds). Evidence spliced from two boots would otherwise pass.
+ */
+function checkSameBoot(quoteClock: TpmsClockInfo, certifyInfo: Buffer, errors: AttestationError[]): void {
+  let certify: ReturnType<typeof parseCertifyAttest>;
+  try {
+    certify = parseCertifyAttest(certifyInfo);
+  } catch {
+    return; // already reported by certifiedKey
+  }
+  const c = certify.clockInfo;
+  if (c.resetCount !== quoteClock.resetCount || c.restartCount !== quoteClock.restartCount) {
+    errors.push(new AttestationError('ERR_TPM_CERTIFY_BOOT', 'the quote and the certification of the encryption key come from different TPM boots (reset or restart counts differ)'));
+  }
 }
 
 function checkAttributes(key: TpmPublic, errors: AttestationError[]): void {

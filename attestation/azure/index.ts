@@ -9,7 +9,7 @@ export { HASH_LENGTH, HCL, HCL_HASH_TYPES, HCL_OFF, HCL_REPORT_TYPES, HCL_REQUES
 export { type HclReport, looksLikeHclReport, parseHclReport } from './hcl.js';
 export { type PcrSelectionInput, marshalPcrSelection, policyPcrDigest } from './policy-pcr.js';
 export { type AkCertCheck, checkAkCertificate } from './ak-cert.js';
-export { type AzureGuestClaims, type EphemeralKeyJwk, TPM_EPHEMERAL_KID, buildAzureGuestClaims } from './guest-claims.js';
+export { type AzureGuestClaims, type EphemeralKeyJwk, GUEST_RUNTIME_DATA_PAYLOAD, TPM_EPHEMERAL_KID, buildAzureGuestClaims } from './guest-claims.js';
 export { type AzureGuestRequest, parseAttestationInfo } from './guest-request.js';
 export { AZURE_GUEST_PCRS, type GuestTpmResult, verifyGuestTpm } from './guest-tpm.js';
 export { quoteBindingNonce } from './quote-binding.js';

@@ -240,24 +240,29 @@ function localityPcr(bank: TpmHashName, locality: number): Buffer {
 }
 
 /**
- * Whether the log measured UEFI Secure Boot as enabled: the EFI_GLOBAL_VARIABLE "SecureBoot" recorded by
- * EV_EFI_VARIABLE_DRIVER_CONFIG in PCR 7. True only if every such record holds 1; null when there is none.
- * Only meaningful once the log has been replayed against a quoted PCR 7. Throws ERR_TCG_LOG_MALFORMED.
+ * Whether firmware measured UEFI Secure Boot as enabled: the one EFI_GLOBAL_VARIABLE "SecureBoot" record
+ * (EV_EFI_VARIABLE_DRIVER_CONFIG) in PCR 7 before PCR 7's EV_SEPARATOR, whose data must hash to its SHA-256
+ * digest. Event types are not measured and PCR 7 can still be extended after boot, so a record after the
+ * separator, or a relabelled one, proves nothing: null when there is no separator or no such record before it.
+ * Only meaningful once the log has been replayed against a quoted PCR 7. Throws ERR_TCG_LOG_EVENT, ERR_TCG_LOG_MALFORMED.
  */
 export function secureBootEnabled(log: TcgLog): boolean | null {
-  const values = log.events
-    .filter((e) => e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG && e.pcrIndex === 7)
+  const pcr7 = log.events.filter((e) => e.pcrIndex === 7 && e.eventType !== TCG_EV.NO_ACTION);
+  const separator = pcr7.findIndex((e) => e.eventType === TCG_EV.SEPARATOR);
+  if (separator === -1) return null;
+  const records = pcr7
+    .slice(0, separator)
+    .filter((e) => e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG)
     .map((e) => ({ e, v: parseUefiVariableData(e.event) }))
-    .filter(({ v }) => v.name === 'SecureBoot' && v.guid.equals(EFI_GLOBAL_VARIABLE_GUID))
-    .map(({ e, v }) => {
-      // Replay checks the digests, not the data: the data read here must be what was measured.
-      const measured = e.digests.get('sha256');
-      if (!measured?.equals(createHash('sha256').update(e.event).digest())) {
-        throw new AttestationError('ERR_TCG_LOG_EVENT', 'the SecureBoot variable event in PCR 7 carries other data than its SHA-256 digest measured: the log was altered');
-      }
-      return v.data[0] === 1;
-    });
-  return values.length === 0 ? null : values.every((on) => on);
+    .filter(({ v }) => v.name === 'SecureBoot' && v.guid.equals(EFI_GLOBAL_VARIABLE_GUID));
+  if (records.length > 1) throw new AttestationError('ERR_TCG_LOG_EVENT', `PCR 7 records the SecureBoot variable ${records.length} times before its separator; firmware measures it once`);
+  const record = records[0];
+  if (!record) return null;
+  // Replay checks the digests, not the data: the data read here must be what was measured.
+  if (!record.e.digests.get('sha256')?.equals(createHash('sha256').update(record.e.event).digest())) {
+    throw new AttestationError('ERR_TCG_LOG_EVENT', 'the SecureBoot variable event in PCR 7 carries other data than its SHA-256 digest measured: the log was altered');
+  }
+  return record.v.data.length > 0 && record.v.data[0] === 1;
 }
 
 /** UEFI_VARIABLE_DATA: VariableName GUID, UINT64 UnicodeNameLength (in CHAR16), UINT64 VariableDataLength, name, data. */

@@ -4,7 +4,7 @@ import { OFF, SIZE } from '../snp/layout.js';
 import { type SnpVerdict, type VerifyOptions, verifySnpReport } from '../snp/verify.js';
 import type { VerifyWarning } from '../snp/warnings.js';
 import { checkAkCertificate } from './ak-cert.js';
-import { type AzureGuestClaims, buildAzureGuestClaims } from './guest-claims.js';
+import { type AzureGuestClaims, GUEST_RUNTIME_DATA_PAYLOAD, buildAzureGuestClaims } from './guest-claims.js';
 import type { AzureGuestRequest } from './guest-request.js';
 import { AZURE_GUEST_PCRS, verifyGuestTpm } from './guest-tpm.js';
 import { type RuntimeClaims, parseRuntimeClaims } from './runtime-claims.js';
@@ -71,9 +71,20 @@ export function verifyAzureGuest(request: AzureGuestRequest, options: AzureGuest
           akCertVerified: akCert.verified,
           secureBoot: log.secureBoot,
           logVerified: log.verified,
+          runtimeDataBound: userDataBindsPayload(request, runtime),
         })
       : null;
   return { ok, snp, runtimeClaims: runtime, encryptionKey: ok ? (tpm.encryptionKey?.key ?? null) : null, claims, warnings, errors };
+}
+
+/** user-data (SNP-bound through the runtime claims) = SHA-256(ClientPayload zt4ai-runtime-data) ‖ zeros. */
+function userDataBindsPayload(request: AzureGuestRequest, runtime: RuntimeClaims): boolean {
+  const sent = request.clientPayload[GUEST_RUNTIME_DATA_PAYLOAD];
+  const userData = runtime.userData;
+  if (sent === undefined || !userData || userData.length !== 64) return false;
+  const expected = Buffer.alloc(64);
+  createHash('sha256').update(Buffer.from(sent, /^[A-Za-z0-9+/]*={0,2}$/.test(sent) ? 'base64' : 'base64url')).digest().copy(expected);
+  return timingSafeEqual(expected, userData);
 }
 
 function runtimeDataBound(request: AzureGuestRequest): boolean {

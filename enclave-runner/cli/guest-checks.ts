@@ -23,7 +23,7 @@ const TPM_CODES = /^ERR_(TPM_|ENC_KEY_|AZURE_GUEST_AK|AK_CERT|TCG_LOG)/;
 export async function checkGuestAttestation(i: AttestationCheckInput, a: AzureGuestRunnerAttestation, trust: TrustStore | undefined, checks: VerifyCheck[]): Promise<void> {
   const request = parseAttestationInfo(a.attestationInfo);
   const chain = request.isolation.vcekCertChain;
-  const verdict = verifyAzureGuest(request, { certificates: chain ? loadCertificates(Buffer.from(chain, 'utf8')) : [], ...(trust ? { trust } : {}), ...(i.now ? { now: i.now } : {}) });
+  const verdict = verifyAzureGuest(request, { certificates: chain.length > 0 ? loadCertificates(chain) : [], ...(trust ? { trust } : {}), ...(i.now ? { now: i.now } : {}) });
   const runtimeBytes = Buffer.from(a.runtimeData, 'base64url');
   const runtime = parseRuntime(runtimeBytes);
   checks.push(...evidenceChecks(verdict), runtimeCheck(request, verdict, runtimeBytes, runtime));
@@ -56,7 +56,7 @@ function evidenceChecks(v: AzureGuestVerdict): VerifyCheck[] {
       ? { name: 'report-data', ok: true, detail: 'REPORT_DATA = SHA-256(HCL runtime claims) ‖ zeros, with the AK (HCLAkPub)' }
       : { name: 'report-data', ok: false, detail: bind.map((e) => `${e.code}: ${e.message}`).join('; ') || 'the HCL runtime claims carry no usable AK' },
     tpm.length === 0 && v.runtimeClaims !== null
-      ? { name: 'quote', ok: true, detail: 'TPM quote and certified PCR-bound ephemeral key signed by the AK; AK certificate and TCG log consistent' }
+      ? { name: 'quote', ok: true, detail: `TPM quote and certified PCR-bound ephemeral key signed by the AK; the AK certificate certifies the AK (its issuer is not judged here); ${v.claims?.['x-zt4ai-tcg-log-verified'] ? 'the TCG log replays to the quoted PCRs' : 'no TCG log was sent'}` }
       : { name: 'quote', ok: false, detail: tpm.map((e) => `${e.code}: ${e.message}`).join('; ') || 'not checked: no AK' },
   ];
 }
@@ -72,7 +72,8 @@ function runtimeCheck(request: AzureGuestRequest, v: AzureGuestVerdict, bytes: B
   const config = request.clientPayload[CONFIG_PAYLOAD];
   if (config !== undefined && Buffer.from(config, 'base64').toString('utf8') !== runtime['x-zt4ai-config']) return { name: 'runtime-data', ok: false, detail: `ClientPayload.${CONFIG_PAYLOAD} is not the runtime data's configuration digest` };
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  return { name: 'runtime-data', ok: true, detail: `ClientPayload carries this runtime data (SHA-256 ${hash}...); ${describeRuntime(runtime)}` };
+  const hardware = v.claims?.['x-zt4ai-runtime-data-bound'] ? ', and the SNP-signed user-data is its SHA-256' : ' (the HCL user-data does not bind it: only the answer being encrypted to this vTPM does)';
+  return { name: 'runtime-data', ok: true, detail: `ClientPayload carries this runtime data (SHA-256 ${hash}...)${hardware}; ${describeRuntime(runtime)}` };
 }
 
 /** The compliance status is the service's judgement: taken from the verified token when it has one. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { type HclReport, TPM_EPHEMERAL_KID, parseHclReport, parseRuntimeClaims, parseTpm2bPublic, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
+import { GUEST_RUNTIME_DATA_PAYLOAD, type HclReport, TPM_EPHEMERAL_KID, parseHclReport, parseRuntimeClaims, parseTpm2bPublic, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
 import { toPem } from '../../attestation/snp/certificate.js';
 import type { TeeDecryptor } from '../../keys/wrap/key-hsm.js';
 import type { InnerKeyDecrypt } from '../../keys/wrap/maa-envelope.js';
@@ -19,7 +19,7 @@ const MAX_TCG_LOG = 16 * 1024 * 1024;
  * The ClientPayload entry that carries the runner's runtime data. MAA reports ClientPayload under
  * `x-ms-runtime.client-payload` with each value base64 as sent, so a policy or client finds it there.
  */
-export const RUNTIME_DATA_PAYLOAD = 'zt4ai-runtime-data';
+export const RUNTIME_DATA_PAYLOAD = GUEST_RUNTIME_DATA_PAYLOAD;
 /**
  * The ClientPayload entry with the runner's configuration digest (hex): a release policy pins it as
  * `x-ms-runtime.client-payload.zt4ai-config` equals base64 of the hex string.
@@ -86,6 +86,7 @@ export async function collectGuestEvidence(device: TpmDevice, request: GuestEvid
     fetchVcekChain(hcl.snpReport, options),
   ]);
   const c = chain.certificates;
+  // As Microsoft's library: base64 of the PEM VCEK and chain (ImdsOperations.cpp GetVCekCert).
   const pem = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
   const b64 = (b: Uint8Array | string): string => Buffer.from(b).toString('base64');
   const attestationInfo = {
@@ -111,7 +112,7 @@ export async function collectGuestEvidence(device: TpmDevice, request: GuestEvid
     },
     IsolationInfo: {
       Type: 'SevSnp',
-      Evidence: { Proof: b64(JSON.stringify({ SnpReport: hcl.snpReport.toString('base64url'), VcekCertChain: pem })), RunTimeData: b64(hcl.runtimeClaims) },
+      Evidence: { Proof: b64(JSON.stringify({ SnpReport: hcl.snpReport.toString('base64url'), VcekCertChain: b64(pem) })), RunTimeData: b64(hcl.runtimeClaims) },
     },
   };
   const decryptInnerKey: InnerKeyDecrypt = (ct) => tpmDecrypt(device, eph.public, ct, 'rsaes');

@@ -86,7 +86,7 @@ export async function simulatedGuestRequest(o: SimulatedGuestOptions): Promise<S
     },
     IsolationInfo: {
       Type: 'SevSnp',
-      Evidence: { Proof: b64(JSON.stringify({ SnpReport: hcl.snpReport.toString('base64url'), VcekCertChain: o.vcekChainPem })), RunTimeData: b64(hcl.runtimeClaims) },
+      Evidence: { Proof: b64(JSON.stringify({ SnpReport: hcl.snpReport.toString('base64url'), VcekCertChain: b64(o.vcekChainPem) })), RunTimeData: b64(hcl.runtimeClaims) },
     },
   };
   return { attestationInfo, encryptionKey: privateKey, pcrs };

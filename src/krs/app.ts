@@ -116,7 +116,7 @@ export async function buildApp(deps: KrsAppDeps): Promise<FastifyInstance> {
   await app.register(attestAzureCvmRoutes, { service: cvmService, rateLimit: limit });
   const plainGuest = new AzureGuestService({ ...cvmDeps, ...(deps.akCertAnchors ? { akCertAnchors: deps.akCertAnchors } : {}) });
   const guestService = audit ? auditedAttester(plainGuest, AZURE_GUEST_AUDIT, audit, logger) : plainGuest;
-  await app.register(attestAzureGuestRoutes, { service: guestService, rateLimit: limit });
+  await app.register(attestAzureGuestRoutes, { service: guestService, rateLimit: limit, bodyLimit: config.bodyLimitBytes });
   await app.register(challengeRoutes, { challenges: deps.challenges, metrics, rateLimit: limit });
   await app.register(metadataRoutes, { signingKeys: deps.signingKeys, issuer });
   await app.register(operationsRoutes, { metrics });

@@ -100,5 +100,5 @@ function decodeGuestRequest(body: AzureGuestRequestBody): DecodedGuestRequest {
     throw new KrsError(code, e.message, { details: [{ code: e.code, message: e.message }], cause: e });
   }
   const chain = request.isolation.vcekCertChain;
-  return { ...request, certificates: chain.length === 0 ? [] : parseCertificates(Buffer.from(chain, 'utf8')) };
+  return { ...request, certificates: chain.length === 0 ? [] : parseCertificates(chain) };
 }

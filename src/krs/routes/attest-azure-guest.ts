@@ -8,7 +8,16 @@ import { apiVersionQuerySchema, azureGuestBodySchema, errorResponses, guestToken
 export interface AzureGuestRouteOptions {
   readonly service: Attester<AzureGuestRequestBody, AzureGuestOutcome>;
   readonly rateLimit: { max: number; timeWindow: number } | null;
+  /** The service's bodyLimitBytes: this route takes at least GUEST_BODY_LIMIT. */
+  readonly bodyLimit: number;
 }
+
+/**
+ * AttestationInfo carries the VM's TCG event log, base64 twice over (about 1.8 bytes per log byte); a real
+ * UEFI log with its db/dbx events is tens of KiB, more than the default 64 KiB of the other routes.
+ * parseAttestationInfo caps the decoded document at 4 MiB.
+ */
+export const GUEST_BODY_LIMIT = 8 * 1024 * 1024;
 
 type GuestRequest = FastifyRequest<{ Body: AzureGuestRequestBody; Querystring: { 'api-version'?: string } }>;
 
@@ -25,7 +34,7 @@ export async function attestAzureGuestRoutes(app: FastifyInstance, options: Azur
     response: { 200: guestTokenResponseSchema, ...errorResponses },
   };
   const config = { krsDecision: true, ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}) };
-  app.post('/attest/AzureGuest', { schema, config, preValidation: checkApiVersion }, async (request: GuestRequest, reply: FastifyReply) => {
+  app.post('/attest/AzureGuest', { schema, config, bodyLimit: Math.max(options.bodyLimit, GUEST_BODY_LIMIT), preValidation: checkApiVersion }, async (request: GuestRequest, reply: FastifyReply) => {
     const outcome = await options.service.attest(request.body);
     noteRequest(request, { outcome: 'issued', kid: outcome.kid, simulated: outcome.simulated, fresh: outcome.fresh });
     void reply.header('cache-control', 'no-store');

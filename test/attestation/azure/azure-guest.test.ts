@@ -1,4 +1,4 @@
-import { X509Certificate, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type AzureGuestVerifyOptions, TCG_EV, parseAttestationInfo, verifyAzureGuest } from '../../../attestation/azure/index.js';
@@ -55,10 +55,10 @@ const flip = (s: string, at: (n: number) => number): string => {
 };
 
 /** A key certified by the (simulated) AK, with the given attributes and policy: the AK really signs it. */
-function certifiedKey(attributes: number, authPolicy: Buffer): Record<string, string> {
+function certifiedKey(attributes: number, authPolicy: Buffer, resetCount = 1): Record<string, string> {
   const key = createPublicKey(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
   const name = tpmName(encodeRsaTpmtPublic({ key, attributes, authPolicy }));
-  const clock = { clock: 5n, resetCount: 1, restartCount: 0, safe: true };
+  const clock = { clock: 5n, resetCount, restartCount: 0, safe: true };
   const certify = encodeCertifyAttest({ qualifiedSigner: Buffer.alloc(0), extraData: Buffer.alloc(0), clockInfo: clock, firmwareVersion: 1n, name, qualifiedName: name });
   return { EncKeyPub: b64(encodeRsaTpm2bPublic({ key, attributes, authPolicy })), EncKeyCertifyInfo: b64(certify), EncKeyCertifyInfoSignature: b64(sign('sha256', certify, vtpm.akPrivateKey)) };
 }
@@ -122,6 +122,34 @@ describe('MAA AzureGuest evidence from the simulated vTPM', () => {
     expect('secureboot' in v.claims!).toBe(false);
   });
 
+  it('takes VcekCertChain as base64 of PEM (Microsoft\'s library) or as PEM, and base64url fields (Microsoft\'s Python tools)', () => {
+    const pem = clone();
+    const ev = (pem.IsolationInfo as { Evidence: { Proof: string; RunTimeData: string } }).Evidence;
+    const proof = JSON.parse(Buffer.from(ev.Proof, 'base64').toString('utf8')) as { VcekCertChain: string };
+    expect(Buffer.from(proof.VcekCertChain, 'base64').toString('utf8')).toContain('-----BEGIN CERTIFICATE-----');
+    proof.VcekCertChain = chainPem;
+    ev.Proof = Buffer.from(JSON.stringify(proof)).toString('base64url');
+    ev.RunTimeData = Buffer.from(ev.RunTimeData, 'base64').toString('base64url');
+    const request = parseAttestationInfo(Buffer.from(JSON.stringify(pem)).toString('base64url'));
+    expect(request.isolation.vcekCertChain.toString('utf8')).toBe(chainPem.trim());
+    expect(verify(pem).ok).toBe(true);
+  });
+
+  it("says whether the SNP-signed user-data binds the runtime data in ClientPayload (Azure's paravisor puts it there)", async () => {
+    const runtime = JSON.stringify({ keys: [], 'x-zt4ai-config': 'c'.repeat(64) });
+    const payload = { 'zt4ai-runtime-data': runtime };
+    expect(verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, clientPayload: payload })).attestationInfo).claims!['x-zt4ai-runtime-data-bound']).toBe(false);
+    vtpm.writeUserData(createHash('sha256').update(runtime).digest());
+    try {
+      const bound = verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, clientPayload: payload })).attestationInfo);
+      expect(bound.claims!['x-zt4ai-runtime-data-bound']).toBe(true);
+      const other = verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, clientPayload: { 'zt4ai-runtime-data': `${runtime} ` } })).attestationInfo);
+      expect(other.claims!['x-zt4ai-runtime-data-bound']).toBe(false);
+    } finally {
+      vtpm.writeUserData(Buffer.alloc(64));
+    }
+  });
+
   it('a boot with SecureBoot off is reported as such', async () => {
     const off = defaultBootEvents().map((e) => (e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG ? { ...e, event: Buffer.concat([e.event.subarray(0, -1), Buffer.from([0])]) } : e));
     const v = verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, bootEvents: off })).attestationInfo);
@@ -168,6 +196,24 @@ describe('each tampering of AzureGuest evidence has its own code', () => {
       expect(v.encryptionKey).toBeNull();
     });
   }
+
+  it('SecureBoot forged after boot (an "on" record appended to the log and extended into PCR 7) is not believed', async () => {
+    const sb = (v: number) => defaultBootEvents().find((e) => e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG)!.event.subarray(0, -1).toString('hex') + (v ? '01' : '00');
+    const off = defaultBootEvents().map((e) => (e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG ? { ...e, event: Buffer.from(sb(0), 'hex') } : e));
+    const appended = { pcrIndex: 7, eventType: TCG_EV.EFI_VARIABLE_DRIVER_CONFIG, event: Buffer.from(sb(1), 'hex') };
+    const forged = verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, bootEvents: [...off, appended] })).attestationInfo);
+    expect(forged.ok).toBe(true);
+    expect(forged.claims!.secureboot).toBe(false);
+    const relabelled = off.map((e) => (e.eventType === TCG_EV.EFI_VARIABLE_DRIVER_CONFIG ? { ...e, eventType: 0x800000e0 } : e));
+    const hidden = verify((await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, bootEvents: [...relabelled, appended] })).attestationInfo);
+    expect('secureboot' in hidden.claims!).toBe(false);
+  });
+
+  it('a key certified in another TPM boot than the quote: ERR_TPM_CERTIFY_BOOT', () => {
+    const i = clone();
+    Object.assign(i.TpmInfo, certifiedKey(EPHEMERAL_KEY_ATTRIBUTES, quotedPolicy(i), 2));
+    expect(codes(verify(i))).toEqual(['ERR_TPM_CERTIFY_BOOT']);
+  });
 
   it('an AK certificate from another CA: ERR_AK_CERT; one for another key: ERR_AK_CERT', async () => {
     const other = await simulatedVtpmCa();

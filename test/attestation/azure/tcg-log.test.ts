@@ -85,17 +85,26 @@ describe('TCG event log: writer and parser', () => {
     expect(replayTcgLog(parseTcgLog(writeTcgLog([...events, noise]).log), 'sha256')).toEqual(base);
   });
 
-  it('secure boot: on, off, absent, and only the EFI global SecureBoot variable in PCR 7 counts', () => {
+  it('secure boot: on, off, absent; only the one EFI global SecureBoot record in PCR 7 before its separator counts', () => {
+    const sep: BootEvent = { pcrIndex: 7, eventType: TCG_EV.SEPARATOR, event: Buffer.alloc(4) };
     const log = (...e: BootEvent[]) => parseTcgLog(writeTcgLog(e).log);
     const sb = (v: number, guid = EFI_GLOBAL_VARIABLE_GUID, pcrIndex = 7): BootEvent => ({ pcrIndex, eventType: TCG_EV.EFI_VARIABLE_DRIVER_CONFIG, event: uefiVariableData(guid, 'SecureBoot', Buffer.from([v])) });
     expect(secureBootEnabled(parseTcgLog(written.log))).toBe(true);
-    expect(secureBootEnabled(log(sb(0)))).toBe(false);
-    expect(secureBootEnabled(log(sb(1), sb(0)))).toBe(false);
-    expect(secureBootEnabled(log())).toBeNull();
-    expect(secureBootEnabled(log(sb(1, Buffer.alloc(16))))).toBeNull();
-    expect(secureBootEnabled(log(sb(1, EFI_GLOBAL_VARIABLE_GUID, 1)))).toBeNull();
+    expect(secureBootEnabled(log(sb(1), sep))).toBe(true);
+    expect(secureBootEnabled(log(sb(0), sep))).toBe(false);
+    expect(secureBootEnabled(log(sep))).toBeNull();
+    expect(secureBootEnabled(log(sb(1, Buffer.alloc(16)), sep))).toBeNull();
+    expect(secureBootEnabled(log(sb(1, EFI_GLOBAL_VARIABLE_GUID, 1), sep))).toBeNull();
     const pk: BootEvent = { pcrIndex: 7, eventType: TCG_EV.EFI_VARIABLE_DRIVER_CONFIG, event: uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'PK', Buffer.alloc(0)) };
-    expect(secureBootEnabled(log(pk))).toBeNull();
+    expect(secureBootEnabled(log(pk, sep))).toBeNull();
+    // Without PCR 7's separator the configuration phase never closed in this log: nothing is proven.
+    expect(secureBootEnabled(log(sb(1)))).toBeNull();
+    // PCR 7 can be extended after boot: a record after the separator is ignored, even when it says "on".
+    expect(secureBootEnabled(log(sb(0), sep, sb(1)))).toBe(false);
+    // Event types are not measured: firmware's "off" relabelled as another type, and an "on" appended, proves nothing.
+    const relabelled: BootEvent = { ...sb(0), eventType: 0x800000e0 };
+    expect(secureBootEnabled(log(relabelled, sep, sb(1)))).toBeNull();
+    expect(codeOf(() => secureBootEnabled(log(sb(1), sb(1), sep)))).toBe('ERR_TCG_LOG_EVENT');
     expect(parseUefiVariableData(uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'SecureBoot', Buffer.from([1])))).toEqual({ guid: EFI_GLOBAL_VARIABLE_GUID, name: 'SecureBoot', data: Buffer.from([1]) });
   });
 });
@@ -157,7 +166,7 @@ describe('TCG event log refusals', () => {
     expect(codeOf(() => replayTcgLog(parsed, 'sha256'))).toBe('ERR_TCG_LOG_MALFORMED');
     const cut = uefiVariableData(EFI_GLOBAL_VARIABLE_GUID, 'SecureBoot', Buffer.from([1])).subarray(0, 40);
     expect(codeOf(() => parseUefiVariableData(cut))).toBe('ERR_TCG_LOG_MALFORMED');
-    const bad = parseTcgLog(writeTcgLog([{ pcrIndex: 7, eventType: TCG_EV.EFI_VARIABLE_DRIVER_CONFIG, event: cut }]).log);
+    const bad = parseTcgLog(writeTcgLog([{ pcrIndex: 7, eventType: TCG_EV.EFI_VARIABLE_DRIVER_CONFIG, event: cut }, { pcrIndex: 7, eventType: TCG_EV.SEPARATOR, event: Buffer.alloc(4) }]).log);
     expect(codeOf(() => secureBootEnabled(bad))).toBe('ERR_TCG_LOG_MALFORMED');
   });
 });

@@ -7,7 +7,7 @@ import { toPem } from '../../../attestation/snp/certificate.js';
 import type { AuditEntry } from '../../../keys/audit/index.js';
 import { openReleaseResponse } from '../../../keys/release/index.js';
 import { openMaaToken } from '../../../keys/wrap/maa-envelope.js';
-import { type SimVtpmCa, SimulatedVtpm, simulatedGuestRequest, simulatedVtpmCa } from '../../../simulator/azure/index.js';
+import { type SimVtpmCa, SimulatedVtpm, defaultBootEvents, simulatedGuestRequest, simulatedVtpmCa } from '../../../simulator/azure/index.js';
 import { SimulatedFirmware } from '../../../simulator/index.js';
 import { type ErrorBody, ISSUER, b64u, removeTempDirs, simRoots, tempDir, testApp } from './fixtures.js';
 import { KV, type KeyApp, exportableKey, keyApp, policyData } from './key-fixtures.js';
@@ -113,6 +113,16 @@ describe('POST /attest/AzureGuest (trustSimulator on, the simulated vTPM CA trus
     expect(opened.enc).toBe('RSA_AES_KEY_WRAP_256');
   });
 
+  it('takes a request with a TCG log far above the 64 KiB body limit of the other routes', async () => {
+    const events = Array.from({ length: 400 }, (_, i) => ({ pcrIndex: 7, eventType: 0x800000e0, event: Buffer.alloc(1000, i) }));
+    const r = await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, bootEvents: [...defaultBootEvents(), ...events] });
+    const body = { AttestationInfo: b64u(JSON.stringify(r.attestationInfo)) };
+    expect(JSON.stringify(body).length).toBeGreaterThan(512 * 1024);
+    const res = await krs.app.inject({ method: 'POST', url: GUEST_URL, payload: body });
+    expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+    expect(decodeJwt(await openMaaToken(res.json<{ token: string }>().token, tpmRsaes(r.encryptionKey)))).toMatchObject({ 'x-zt4ai-tcg-log-verified': true, secureboot: true });
+  });
+
   it('refuses tampered evidence with ERR_AZURE_GUEST_REJECTED and every failed check', async () => {
     const tamper = (info: Record<string, unknown>) => {
       const tpm = info.TpmInfo as { PCRs: Array<{ Digest: string }> };
@@ -125,7 +135,7 @@ describe('POST /attest/AzureGuest (trustSimulator on, the simulated vTPM CA trus
   it('answers request problems with 400s and their codes', async () => {
     await refused(krs.app, { AttestationInfo: b64u('{"TpmInfo": 1}') }, 400, 'ERR_AZURE_GUEST_MALFORMED');
     await refused(krs.app, (await guestBody({ tamper: (i) => { i.IsolationInfo = { Type: 'TrustedLaunch' }; } })).body, 400, 'ERR_AZURE_GUEST_ISOLATION');
-    await refused(krs.app, (await guestBody({ tamper: (i) => { i.IsolationInfo = { Type: 'SevSnp', Evidence: { Proof: Buffer.from(JSON.stringify({ SnpReport: 'AA', VcekCertChain: 'not a certificate' })).toString('base64'), RunTimeData: 'e30=' } }; } })).body, 400, 'ERR_INVALID_CVM_CERTIFICATES');
+    await refused(krs.app, (await guestBody({ tamper: (i) => { i.IsolationInfo = { Type: 'SevSnp', Evidence: { Proof: Buffer.from(JSON.stringify({ SnpReport: 'AA', VcekCertChain: Buffer.from('not a certificate').toString('base64') })).toString('base64'), RunTimeData: 'e30=' } }; } })).body, 400, 'ERR_INVALID_CVM_CERTIFICATES');
     await refused(krs.app, { AttestationInfo: 'x', extra: 1 }, 400, 'ERR_INVALID_REQUEST');
     const res = await krs.app.inject({ method: 'POST', url: '/attest/AzureGuest?api-version=1999-01-01', payload: (await guestBody()).body });
     expect(res.json<ErrorBody>().error.code).toBe('ERR_API_VERSION_UNSUPPORTED');
