@@ -1,4 +1,5 @@
 import type { AttestationError } from '../../../attestation/errors.js';
+import type { AzureGuestVerdict } from '../../../attestation/azure/verify-guest.js';
 import type { HclVerdict } from '../../../attestation/azure/verify-hcl.js';
 import type { SnpVerdict } from '../../../attestation/snp/verify.js';
 import { type CliIo, printJson } from '../io.js';
@@ -74,4 +75,26 @@ function quoteJson(v: HclVerdict): Record<string, unknown> | null {
     clock: q.attest ? q.attest.clockInfo.clock.toString() : null,
     pcrs: Object.fromEntries(q.pcrs.map((p) => [`${p.hash}:${p.index}`, p.value.toString('hex')])),
   };
+}
+
+/**
+ * MAA AzureGuest evidence (an AttestationInfo): the SNP verdict's keys plus `format: "azure-guest"`; `claims` are
+ * those the KRS's POST /attest/AzureGuest would put in the token (MAA's confidential-VM shape), only when ok.
+ */
+export function printGuestVerdict(io: CliIo, flags: { json?: boolean; report: string }, v: AzureGuestVerdict): void {
+  const errors = v.errors.map((e) => ({ code: e.code, message: e.message }));
+  if (flags.json) {
+    printJson(io, { ok: v.ok, format: 'azure-guest', product: v.snp.product, signer: v.snp.signer, simulated: v.snp.simulated, claims: v.claims, warnings: v.warnings, errors });
+    return;
+  }
+  const c = v.claims;
+  const lines = [`${v.ok ? 'GENUINE' : 'REJECTED'}: ${flags.report}`, '  Azure Attestation AzureGuest request (SEV-SNP)', ...snpLines(v.snp)];
+  if (c) {
+    lines.push(`  ${c['x-ms-azurevm-ostype']} ${c['x-ms-azurevm-osdistro']} ${c['x-ms-azurevm-osversion-major']}.${c['x-ms-azurevm-osversion-minor']}, vmUniqueId ${c['x-ms-azurevm-vmid'] ?? '?'}`);
+    lines.push(`  PCRs ${c['x-ms-azurevm-attested-pcrs'].join(',')} quoted; ephemeral key certified and bound to them; secureboot ${c.secureboot ?? 'not shown by a TCG log'}`);
+    lines.push(`  AK certificate ${c['x-zt4ai-ak-cert-verified'] ? 'issued by a given vTPM CA' : 'certifies the AK (issuer not judged: --ak-cert-anchors)'}`);
+  }
+  for (const e of errors) lines.push(`  x ${e.code}: ${e.message}`);
+  for (const w of v.warnings) lines.push(`  ! ${w.code}: ${w.message}`);
+  io.stdout(`${lines.join('\n')}\n`);
 }

@@ -1,8 +1,11 @@
+import { X509Certificate } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { type AzureGuestRequest, parseAttestationInfo } from '../../../attestation/azure/guest-request.js';
 import { looksLikeHclReport, parseHclReport } from '../../../attestation/azure/hcl.js';
 import { type PcrValues, parsePcrValues } from '../../../attestation/azure/tpm-pcrs.js';
+import { verifyAzureGuest } from '../../../attestation/azure/verify-guest.js';
 import { type QuoteEvidence, verifyHclEvidence } from '../../../attestation/azure/verify-hcl.js';
 import { AttestationError } from '../../../attestation/errors.js';
 import { KdsClient } from '../../../attestation/kds/client.js';
@@ -11,7 +14,7 @@ import { completeEndorsements } from '../../../attestation/snp/endorsements.js';
 import { type VerifyOptions, verifySnpReport } from '../../../attestation/snp/verify.js';
 import { buildTrust, parseNow, parseProductFlag, readInput } from '../inputs.js';
 import { type CliIo, type CommandResult, EXIT, UsageError } from '../io.js';
-import { failedHclVerdict, printHclVerdict, printVerdict } from './evidence-output.js';
+import { failedHclVerdict, printGuestVerdict, printHclVerdict, printVerdict } from './evidence-output.js';
 
 interface VerifyFlags {
   report: string;
@@ -28,6 +31,7 @@ interface VerifyFlags {
   quote?: string;
   pcrs?: string;
   nonce?: string;
+  akCertAnchors?: string;
   json?: boolean;
 }
 
@@ -38,7 +42,7 @@ export function registerEvidenceCommands(program: Command, io: CliIo, result: Co
   evidence
     .command('verify')
     .description('verify an SNP attestation report (or an Azure HCL report): signature, AMD certificate chain, TCB and chip binding')
-    .requiredOption('--report <file>', 'the 1184-byte attestation report, or an Azure CVM HCL report (vTPM NV 0x01400001, "HCLA" header)')
+    .requiredOption('--report <file>', 'the 1184-byte attestation report, an Azure CVM HCL report (vTPM NV 0x01400001, "HCLA" header), or an AzureGuest request (AttestationInfo JSON, its base64url, or {"AttestationInfo": ...})')
     .option('--certs <file...>', 'VCEK/VLEK and optional ASK/ARK: PEM, DER, PEM bundle or Azure THIM JSON (repeatable)')
     .option('--now <iso-time>', 'verification time for certificate validity (default: now)')
     .option('--offline', 'never touch the network; fail with ERR_KDS_OFFLINE if a certificate would be fetched')
@@ -52,7 +56,8 @@ export function registerEvidenceCommands(program: Command, io: CliIo, result: Co
     .option('--quote <file>', 'HCL only: a TPM quote signed by HCLAkPub, JSON {"message": TPMS_ATTEST hex, "signature": TPMT_SIGNATURE or RSASSA hex}')
     .option('--pcrs <file>', 'HCL only: PCR values the quote covers, JSON {"<index>": "<hex>"} (or the quote file\'s "pcrs")')
     .option('--nonce <hex>', 'HCL only: the nonce the quote must carry in extraData (required with --quote)')
-    .option('--json', 'print one JSON object: ok, product, signer, claims, warnings, errors (HCL: also x-ms-runtime, runtimeClaimsBound)')
+    .option('--ak-cert-anchors <file>', "AzureGuest only: PEM of the vTPM CAs that may issue the AK certificate (without it, the AK certificate's issuer is not judged)")
+    .option('--json', 'print one JSON object: ok, product, signer, claims, warnings, errors (HCL: also x-ms-runtime, runtimeClaimsBound; AzureGuest: format "azure-guest")')
     .action(async (flags: VerifyFlags) => {
       result.exitCode = await verifyCommand(flags, io);
     });
@@ -62,6 +67,9 @@ async function verifyCommand(flags: VerifyFlags, io: CliIo): Promise<0 | 1 | 2> 
   const now = parseNow(flags.now);
   const product = flags.product ? parseProductFlag(flags.product) : undefined;
   const report = await readInput(io, flags.report, 'report');
+  const guest = guestRequest(report);
+  if (guest) return verifyGuestCommand(guest, flags, io);
+  if (flags.akCertAnchors) throw new UsageError('ERR_USAGE', '--ak-cert-anchors applies to AzureGuest requests only; --report is not one');
   const hcl = looksLikeHclReport(report);
   if (!hcl && (flags.quote || flags.pcrs || flags.nonce)) {
     throw new UsageError('ERR_USAGE', '--quote, --pcrs and --nonce apply to Azure HCL reports only; --report is not one (no "HCLA" header)');
@@ -102,6 +110,61 @@ async function verifyCommand(flags: VerifyFlags, io: CliIo): Promise<0 | 1 | 2> 
   const verdict = verifySnpReport(report, options);
   printVerdict(io, flags, verdict);
   return verdict.ok ? EXIT.ok : EXIT.negative;
+}
+
+/** An AzureGuest request in any form it is saved in: the JSON, its base64url, or the request body; null otherwise. */
+function guestRequest(bytes: Buffer): AzureGuestRequest | null {
+  const text = bytes.toString('utf8').trim();
+  let doc: unknown = text;
+  if (text.startsWith('{')) {
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const body = doc as { AttestationInfo?: unknown; TpmInfo?: unknown };
+    if (typeof body.AttestationInfo === 'string') doc = body.AttestationInfo;
+    else if (typeof body.TpmInfo !== 'object') return null;
+  } else if (!/^[A-Za-z0-9_-]{16,}={0,2}$/.test(text) || !Buffer.from(text, 'base64url').toString('utf8').trimStart().startsWith('{')) {
+    return null;
+  }
+  try {
+    return parseAttestationInfo(doc as string | Record<string, unknown>);
+  } catch (e) {
+    if (!(e instanceof AttestationError)) throw e;
+    throw new UsageError('ERR_USAGE', `--report looks like an AzureGuest request but cannot be read: ${e.message}`);
+  }
+}
+
+/** AzureGuest: the certificates it carries (and --certs), fetched from KDS when missing, then verifyAzureGuest. */
+async function verifyGuestCommand(request: AzureGuestRequest, flags: VerifyFlags, io: CliIo): Promise<0 | 1 | 2> {
+  if (flags.quote || flags.pcrs || flags.nonce) throw new UsageError('ERR_USAGE', '--quote, --pcrs and --nonce apply to HCL reports; an AzureGuest request carries its own quote');
+  const trust = await buildTrust(io, flags.simRoots);
+  const anchors = flags.akCertAnchors ? await readAnchors(io, flags.akCertAnchors) : undefined;
+  let certificates: ParsedCertificate[];
+  try {
+    certificates = request.isolation.vcekCertChain.length > 0 ? loadCertificates(request.isolation.vcekCertChain) : [];
+    for (const file of flags.certs ?? []) certificates.push(...loadCertificates(await readInput(io, file, 'certificate')));
+    certificates = (await completeEndorsements(request.isolation.snpReport, certificates, kdsClient(flags, io))).certificates;
+  } catch (e) {
+    if (!(e instanceof AttestationError)) throw e;
+    io.stderr(`zt4ai: ${e.code}: ${e.message}\n`);
+    return KDS_IO_CODES.has(e.code) ? EXIT.usage : EXIT.negative;
+  }
+  const verdict = verifyAzureGuest(request, { certificates, trust, now: parseNow(flags.now), allowMaskedChipId: Boolean(flags.allowMaskedChipId), ...(anchors ? { akCertAnchors: anchors } : {}) });
+  printGuestVerdict(io, flags, verdict);
+  return verdict.ok ? EXIT.ok : EXIT.negative;
+}
+
+async function readAnchors(io: CliIo, file: string): Promise<X509Certificate[]> {
+  const pem = (await readInput(io, file, 'AK certificate anchors')).toString('utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (blocks.length === 0) throw new Error('no PEM certificate');
+    return blocks.map((b) => new X509Certificate(b));
+  } catch {
+    throw new UsageError('ERR_USAGE', `--ak-cert-anchors "${file}" is not a PEM file of certificates`);
+  }
 }
 
 function kdsClient(flags: VerifyFlags, io: CliIo): KdsClient {
