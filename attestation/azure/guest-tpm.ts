@@ -2,7 +2,7 @@ import { type KeyObject, timingSafeEqual } from 'node:crypto';
 import { AttestationError } from '../errors.js';
 import type { AzureGuestRequest } from './guest-request.js';
 import { policyPcrDigest } from './policy-pcr.js';
-import { parseCertifyAttest } from './tpm-certify.js';
+import { type TpmsAttestCertify, parseCertifyAttest } from './tpm-certify.js';
 import { type TpmPublic, parseTpm2bPublic } from './tpm-public.js';
 import { type TpmQuoteResult, verifyTpmQuote } from './tpm-quote.js';
 import { decodeQuoteSignature, verifyTpmSignature } from './tpm-signature.js';
@@ -34,9 +34,10 @@ export function verifyGuestTpm(tpm: AzureGuestRequest['tpm'], ak: KeyObject, req
   const errors: AttestationError[] = [];
   checkAikPub(tpm.akPub, ak, errors);
   const quote = checkQuote(tpm, ak, requiredPcrs, errors);
-  const key = certifiedKey(tpm, ak, errors);
+  const certified = certifiedKey(tpm, ak, errors);
+  const key = certified?.key ?? null;
   if (key && quote?.ok) checkKeyPolicy(key, quote, errors);
-  if (quote?.attest) checkSameBoot(quote.attest.clockInfo, tpm.encKeyCertifyInfo, errors);
+  if (certified && quote?.attest) checkSameBoot(quote.attest.clockInfo, certified.certify.clockInfo, errors);
   return { quote, encryptionKey: errors.length === 0 ? key : null, errors };
 }
 
@@ -58,8 +59,8 @@ function checkQuote(tpm: AzureGuestRequest['tpm'], ak: KeyObject, requiredPcrs: 
   return result;
 }
 
-/** EncKeyPub, when TPM2_Certify by the AK names it; null (with the reasons in `errors`) otherwise. */
-function certifiedKey(tpm: AzureGuestRequest['tpm'], ak: KeyObject, errors: AttestationError[]): TpmPublic | null {
+/** EncKeyPub and its certification (the reasons in `errors` when TPM2_Certify by the AK does not name it); null when either does not parse. */
+function certifiedKey(tpm: AzureGuestRequest['tpm'], ak: KeyObject, errors: AttestationError[]): { key: TpmPublic; certify: TpmsAttestCertify } | null {
   const key = collect(errors, () => parseTpm2bPublic(tpm.encKeyPub));
   const certify = collect(errors, () => parseCertifyAttest(tpm.encKeyCertifyInfo));
   if (!key || !certify) return null;
@@ -71,7 +72,7 @@ function certifiedKey(tpm: AzureGuestRequest['tpm'], ak: KeyObject, errors: Atte
     errors.push(new AttestationError('ERR_TPM_CERTIFY_NAME', 'TPM2_Certify names another object than EncKeyPub: the encryption key was swapped after it was certified'));
   }
   checkAttributes(key, errors);
-  return key;
+  return { key, certify };
 }
 
 /**
@@ -79,15 +80,8 @@ function certifiedKey(tpm: AzureGuestRequest['tpm'], ak: KeyObject, errors: Atte
  * outside the endorsement hierarchy the TPM obfuscates both, with the same value for the same key, so equality
  * still holds). Evidence spliced from two boots would otherwise pass.
  */
-function checkSameBoot(quoteClock: TpmsClockInfo, certifyInfo: Buffer, errors: AttestationError[]): void {
-  let certify: ReturnType<typeof parseCertifyAttest>;
-  try {
-    certify = parseCertifyAttest(certifyInfo);
-  } catch {
-    return; // already reported by certifiedKey
-  }
-  const c = certify.clockInfo;
-  if (c.resetCount !== quoteClock.resetCount || c.restartCount !== quoteClock.restartCount) {
+function checkSameBoot(quote: TpmsClockInfo, certify: TpmsClockInfo, errors: AttestationError[]): void {
+  if (certify.resetCount !== quote.resetCount || certify.restartCount !== quote.restartCount) {
     errors.push(new AttestationError('ERR_TPM_CERTIFY_BOOT', 'the quote and the certification of the encryption key come from different TPM boots (reset or restart counts differ)'));
   }
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type AzureGuestRequest, type AzureGuestVerdict, TPM_EPHEMERAL_KID, parseAttestationInfo, verifyAzureGuest } from '../../attestation/azure/index.js';
+import { type AzureGuestRequest, type AzureGuestVerdict, GUEST_RUNTIME_DATA_PAYLOAD, TPM_EPHEMERAL_KID, parseAttestationInfo, verifyAzureGuest } from '../../attestation/azure/index.js';
 import { loadCertificates } from '../../attestation/snp/certificate.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
-import { CONFIG_PAYLOAD, RUNTIME_DATA_PAYLOAD } from '../evidence/azure-guest.js';
+import { CONFIG_PAYLOAD } from '../evidence/azure-guest.js';
 import type { AzureGuestRunnerAttestation } from '../serve/attestation.js';
 import { type AttestationCheckInput, type VerifyCheck, describeRuntime, endpointCheck, parseRuntime, policyCheck, tokenChecks, tokenIssuer } from './check-common.js';
 
@@ -33,7 +33,7 @@ export async function checkGuestAttestation(i: AttestationCheckInput, a: AzureGu
     holds: (t: Readonly<Record<string, unknown>>) => {
       const tee = (t['x-ms-isolation-tee'] ?? {}) as Record<string, unknown>;
       const rt = (t['x-ms-runtime'] ?? {}) as { keys?: Array<{ n?: unknown }>; 'client-payload'?: Record<string, unknown> };
-      return reportData !== null && tee['x-ms-sevsnpvm-reportdata'] === reportData && ephemeralN !== null && rt.keys?.[0]?.n === ephemeralN && rt['client-payload']?.[RUNTIME_DATA_PAYLOAD] === request.clientPayload[RUNTIME_DATA_PAYLOAD];
+      return reportData !== null && tee['x-ms-sevsnpvm-reportdata'] === reportData && ephemeralN !== null && rt.keys?.[0]?.n === ephemeralN && rt['client-payload']?.[GUEST_RUNTIME_DATA_PAYLOAD] === request.clientPayload[GUEST_RUNTIME_DATA_PAYLOAD];
     },
     ok: "the token's REPORT_DATA, wrapping key and ClientPayload are the evidence's",
     failed: 'the token was not issued for this evidence (REPORT_DATA, ephemeral key or ClientPayload differ)',
@@ -63,8 +63,8 @@ function evidenceChecks(v: AzureGuestVerdict): VerifyCheck[] {
 
 /** The runtime data served is the ClientPayload's, names the ephemeral key, and carries the same configuration digest. */
 function runtimeCheck(request: AzureGuestRequest, v: AzureGuestVerdict, bytes: Buffer, runtime: Record<string, unknown> | null): VerifyCheck {
-  const sent = request.clientPayload[RUNTIME_DATA_PAYLOAD];
-  if (sent === undefined || !Buffer.from(sent, 'base64').equals(bytes)) return { name: 'runtime-data', ok: false, detail: `the runtime data served is not ClientPayload.${RUNTIME_DATA_PAYLOAD} of the evidence` };
+  const sent = request.clientPayload[GUEST_RUNTIME_DATA_PAYLOAD];
+  if (sent === undefined || !Buffer.from(sent, 'base64').equals(bytes)) return { name: 'runtime-data', ok: false, detail: `the runtime data served is not ClientPayload.${GUEST_RUNTIME_DATA_PAYLOAD} of the evidence` };
   if (runtime === null) return { name: 'runtime-data', ok: false, detail: 'the runtime data is not a JSON object with the TEE key' };
   const key = (runtime.keys as Array<{ kid?: unknown; n?: unknown }>)[0];
   const ephemeral = v.claims?.['x-ms-runtime'].keys[0] ?? null;

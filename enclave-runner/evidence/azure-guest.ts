@@ -1,25 +1,19 @@
-import { createHash } from 'node:crypto';
+import { type KeyObject, createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { KeyObject } from 'node:crypto';
-import { GUEST_RUNTIME_DATA_PAYLOAD, type HclReport, TPM_EPHEMERAL_KID, parseHclReport, parseRuntimeClaims, parseTpm2bPublic, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
-import { toPem } from '../../attestation/snp/certificate.js';
+import { AZURE_GUEST_PCRS, GUEST_RUNTIME_DATA_PAYLOAD, TPM_EPHEMERAL_KID, decodeQuoteSignature, parseTpm2bPublic } from '../../attestation/azure/index.js';
 import type { TeeDecryptor } from '../../keys/wrap/key-hsm.js';
 import type { InnerKeyDecrypt } from '../../keys/wrap/maa-envelope.js';
 import { RunnerError } from '../errors.js';
-import type { SnpEvidence } from './source.js';
-import { AK_CERT_NV_INDEX, AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, type TpmQuoteOutput, USER_DATA_NV_INDEX } from './tpm-device.js';
+import { type SnpEvidence, certificateChainPem } from './source.js';
+import { AK_CERT_NV_INDEX, AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, USER_DATA_NV_INDEX } from './tpm-device.js';
 import { type VcekChainOptions, fetchVcekChain } from './vcek-chain.js';
+import { readHcl, verifiedQuote } from './vtpm-reads.js';
 
 /** Where Linux exposes the firmware's TCG event log (what Microsoft's library sends as TcgLogs). */
 export const TCG_LOG_PATH = '/sys/kernel/security/tpm0/binary_bios_measurements';
 /** The PCRs Microsoft's Linux library quotes and binds the ephemeral key to (GetAttestationPcrList). */
-export const GUEST_PCRS: PcrSelection = { bank: 'sha256', pcrs: [0, 1, 2, 3, 4, 5, 6, 7] };
+const GUEST_PCRS: PcrSelection = { bank: 'sha256', pcrs: AZURE_GUEST_PCRS };
 const MAX_TCG_LOG = 16 * 1024 * 1024;
-/**
- * The ClientPayload entry that carries the runner's runtime data. MAA reports ClientPayload under
- * `x-ms-runtime.client-payload` with each value base64 as sent, so a policy or client finds it there.
- */
-export const RUNTIME_DATA_PAYLOAD = GUEST_RUNTIME_DATA_PAYLOAD;
 /**
  * The ClientPayload entry with the runner's configuration digest (hex): a release policy pins it as
  * `x-ms-runtime.client-payload.zt4ai-config` equals base64 of the hex string.
@@ -76,8 +70,8 @@ export async function collectGuestEvidence(device: TpmDevice, request: GuestEvid
   const runtimeData = request.runtimeDataFor(key);
   await device.nvWrite(USER_DATA_NV_INDEX, Buffer.concat([createHash('sha256').update(runtimeData).digest(), Buffer.alloc(32)]));
   const hclBytes = await device.nvRead(HCL_REPORT_NV_INDEX);
-  const { hcl, ak } = boundHcl(hclBytes);
-  const quote = await checkedQuote(device, ak);
+  const { hcl, ak } = readHcl(hclBytes);
+  const quote = await verifiedQuote(device, ak, Buffer.alloc(0), GUEST_PCRS);
   const [akCert, akPub, tcgLog, os, chain] = await Promise.all([
     device.nvRead(AK_CERT_NV_INDEX),
     device.readPublic(AZURE_AK_HANDLE),
@@ -85,9 +79,8 @@ export async function collectGuestEvidence(device: TpmDevice, request: GuestEvid
     osInfo(options.osReleasePath ?? '/etc/os-release'),
     fetchVcekChain(hcl.snpReport, options),
   ]);
-  const c = chain.certificates;
   // As Microsoft's library: base64 of the PEM VCEK and chain (ImdsOperations.cpp GetVCekCert).
-  const pem = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
+  const pem = certificateChainPem(chain.certificates);
   const b64 = (b: Uint8Array | string): string => Buffer.from(b).toString('base64');
   const attestationInfo = {
     AttestationProtocolVersion: '2.0',
@@ -98,12 +91,12 @@ export async function collectGuestEvidence(device: TpmDevice, request: GuestEvid
     // Microsoft's library sends this literal for Linux; MAA ignores it there.
     OSBuild: b64('NotApplication'),
     TcgLogs: b64(tcgLog),
-    ClientPayload: Object.fromEntries(Object.entries({ ...request.clientPayload, [RUNTIME_DATA_PAYLOAD]: runtimeData.toString('utf8') }).map(([k, v]) => [k, b64(v)])),
+    ClientPayload: Object.fromEntries(Object.entries({ ...request.clientPayload, [GUEST_RUNTIME_DATA_PAYLOAD]: runtimeData.toString('utf8') }).map(([k, v]) => [k, b64(v)])),
     TpmInfo: {
       AikCert: b64(akCert),
       AikPub: b64(akPub),
       PcrQuote: b64(quote.message),
-      PcrSignature: b64(rsassaBytes(quote.signature, ak)),
+      PcrSignature: b64(rsaSignature(quote.signature, ak)),
       EncKeyPub: b64(eph.public),
       EncKeyCertifyInfo: b64(eph.certifyInfo),
       EncKeyCertifyInfoSignature: b64(eph.signature),
@@ -146,32 +139,11 @@ async function tpmDecrypt(device: TpmDevice, certified: Buffer, ciphertext: Buff
   return out.plaintext;
 }
 
-function boundHcl(bytes: Buffer): { hcl: HclReport; ak: KeyObject } {
-  try {
-    const hcl = parseHclReport(bytes);
-    if (!runtimeClaimsBound(hcl)) throw new RunnerError('ERR_RUNNER_EVIDENCE', "the HCL report in NV 0x01400001 does not bind its runtime claims (REPORT_DATA is not their hash): the paravisor's report is corrupt");
-    return { hcl, ak: parseRuntimeClaims(hcl.runtimeClaims).ak.key };
-  } catch (e) {
-    if (e instanceof RunnerError) throw e;
-    throw new RunnerError('ERR_RUNNER_EVIDENCE', `NV index 0x01400001 does not hold a usable HCL report: ${(e as Error).message.slice(0, 300)}`, { cause: e });
-  }
-}
-
-/** A quote over PCRs 0-7 that verifies with the AK; a PCR extended between quote and read-back gets one retry. */
-async function checkedQuote(device: TpmDevice, ak: KeyObject): Promise<TpmQuoteOutput> {
-  for (let attempt = 1; ; attempt++) {
-    const quote = await device.quote(AZURE_AK_HANDLE, Buffer.alloc(0), GUEST_PCRS);
-    const result = verifyTpmQuote(quote, { ak, nonce: Buffer.alloc(0), pcrs: { sha256: quote.pcrs } });
-    if (result.ok) return quote;
-    if (attempt === 1 && result.errors.every((e) => e.code === 'ERR_TPM_PCR_DIGEST')) continue;
-    throw new RunnerError('ERR_RUNNER_EVIDENCE', `the vTPM's quote does not verify with the HCLAkPub of its own HCL report: ${result.errors.map((e) => `${e.code}: ${e.message}`).join('; ').slice(0, 600)}`);
-  }
-}
-
-/** MAA's PcrSignature is the bare RSASSA signature; tpm2_quote writes a TPMT_SIGNATURE around it. */
-function rsassaBytes(signature: Buffer, ak: KeyObject): Buffer {
-  const size = (ak.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
-  return signature.length === size ? signature : signature.subarray(signature.length - size);
+/** MAA's PcrSignature is the bare RSA signature; tpm2_quote writes it inside a TPMT_SIGNATURE. */
+function rsaSignature(tpmtSignature: Buffer, ak: KeyObject): Buffer {
+  const sig = decodeQuoteSignature(tpmtSignature, ak);
+  if (sig.scheme === 'ecdsa') throw new RunnerError('ERR_RUNNER_EVIDENCE', "the vTPM's AK signed the quote with ECDSA; Azure's AK is RSA");
+  return sig.sig;
 }
 
 async function readTcgLog(path: string): Promise<Buffer> {

@@ -1,13 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { type HclReport, parseHclReport, parseRuntimeClaims, quoteBindingNonce, runtimeClaimsBound, verifyTpmQuote } from '../../attestation/azure/index.js';
-import { parseReport } from '../../attestation/snp/report.js';
+import { quoteBindingNonce } from '../../attestation/azure/index.js';
 import { RunnerError } from '../errors.js';
 import { type EphemeralTeeKey, type GuestEvidenceRequest, collectGuestEvidence } from './azure-guest.js';
 import type { EvidenceBinding, EvidenceSource, SnpEvidence } from './source.js';
-import { AZURE_AK_HANDLE, HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, type TpmQuoteOutput, USER_DATA_NV_INDEX, USER_DATA_SIZE } from './tpm-device.js';
+import { HCL_REPORT_NV_INDEX, type PcrSelection, type TpmDevice, USER_DATA_NV_INDEX, USER_DATA_SIZE } from './tpm-device.js';
 import { DEFAULT_TCTI, Tpm2ToolsDevice } from './tpm2-tools.js';
-import { type VcekChain, fetchVcekChain } from './vcek-chain.js';
+import { type VcekChain, type VcekChainOptions, fetchVcekChain } from './vcek-chain.js';
+import { readHcl, verifiedQuote } from './vtpm-reads.js';
 
 /** The vTPM resource manager of an Azure confidential VM: the HCL report (with the SNP report inside) lives in its NV index. */
 export const AZURE_VTPM_DEVICE = '/dev/tpmrm0';
@@ -57,11 +56,19 @@ export class AzureVtpmSource implements EvidenceSource {
   readonly needsChallenge = true;
   readonly #device: TpmDevice;
   readonly #options: AzureVtpmOptions;
+  /** Where the VCEK chain comes from: THIM, KDS, their timeout and connection pool. */
+  readonly #chain: VcekChainOptions;
   /** Where the last VCEK chain came from (for logs and tests). */
   lastChain: Pick<VcekChain, 'source' | 'thimProblem'> | null = null;
 
   constructor(options: AzureVtpmOptions = {}) {
     this.#options = options;
+    this.#chain = {
+      ...(options.thimUrl ? { thimUrl: options.thimUrl } : {}),
+      ...(options.kdsUrl ? { kdsUrl: options.kdsUrl } : {}),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    };
     this.#device = options.device ?? new Tpm2ToolsDevice({ tcti: options.tcti ?? DEFAULT_TCTI, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
     this.location = this.#device.location;
     this.simulated = SOFTWARE_TPM_TCTI.test(this.location);
@@ -79,13 +86,8 @@ export class AzureVtpmSource implements EvidenceSource {
     const hclBytes = await this.#device.nvRead(HCL_REPORT_NV_INDEX);
     const { hcl, ak } = readHcl(hclBytes);
     const nonce = quoteBindingNonce(challenge, binding.runtimeData);
-    const quote = await this.#quote(nonce, ak);
-    const chain = await fetchVcekChain(hcl.snpReport, {
-      ...(this.#options.thimUrl ? { thimUrl: this.#options.thimUrl } : {}),
-      ...(this.#options.kdsUrl ? { kdsUrl: this.#options.kdsUrl } : {}),
-      ...(this.#options.timeoutMs === undefined ? {} : { timeoutMs: this.#options.timeoutMs }),
-      ...(this.#options.dispatcher ? { dispatcher: this.#options.dispatcher } : {}),
-    });
+    const quote = await verifiedQuote(this.#device, ak, nonce, QUOTED_PCRS);
+    const chain = await fetchVcekChain(hcl.snpReport, this.#chain);
     this.lastChain = { source: chain.source, ...(chain.thimProblem ? { thimProblem: chain.thimProblem } : {}) };
     return {
       report: hcl.snpReport,
@@ -101,46 +103,7 @@ export class AzureVtpmSource implements EvidenceSource {
 
   /** MAA's AzureGuest evidence (collectGuestEvidence) with this source's TPM and endpoints. */
   async guestEvidence(request: GuestEvidenceRequest): Promise<{ evidence: SnpEvidence; key: EphemeralTeeKey; runtimeData: Buffer }> {
-    const o = this.#options;
-    const out = await collectGuestEvidence(this.#device, request, {
-      ...(o.thimUrl ? { thimUrl: o.thimUrl } : {}),
-      ...(o.kdsUrl ? { kdsUrl: o.kdsUrl } : {}),
-      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
-      ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
-      ...(o.tcgLogPath ? { tcgLogPath: o.tcgLogPath } : {}),
-    });
-    return out;
-  }
-
-  /** A quote that verifies with the AK; a PCR extended between TPM2_Quote and the read-back gets one retry. */
-  async #quote(nonce: Buffer, ak: KeyObject): Promise<TpmQuoteOutput> {
-    for (let attempt = 1; ; attempt++) {
-      const quote = await this.#device.quote(AZURE_AK_HANDLE, nonce, QUOTED_PCRS);
-      const result = verifyTpmQuote(quote, { ak, nonce, pcrs: { sha256: quote.pcrs } });
-      if (result.ok) return quote;
-      const codes = result.errors.map((e) => e.code);
-      if (attempt === 1 && codes.every((c) => c === 'ERR_TPM_PCR_DIGEST')) continue;
-      const why = result.errors.map((e) => `${e.code}: ${e.message}`).join('; ');
-      throw new RunnerError('ERR_RUNNER_EVIDENCE', `the vTPM's quote (AK at 0x81000003) does not verify with the HCLAkPub of its own HCL report: ${why.slice(0, 600)}`, {
-        reason: { code: codes[0] ?? 'ERR_TPM_QUOTE', details: result.errors.map((e) => ({ code: e.code, message: e.message })) },
-      });
-    }
-  }
-}
-
-/** The HCL report, parsed; its claims must be bound by REPORT_DATA and name an AK, or nothing can verify it. */
-function readHcl(bytes: Buffer): { hcl: HclReport; ak: KeyObject } {
-  try {
-    const hcl = parseHclReport(bytes);
-    parseReport(hcl.snpReport);
-    if (!runtimeClaimsBound(hcl)) throw new RunnerError('ERR_RUNNER_EVIDENCE', "the HCL report in NV 0x01400001 does not bind its runtime claims (REPORT_DATA is not their hash): the paravisor's report is corrupt");
-    return { hcl, ak: parseRuntimeClaims(hcl.runtimeClaims).ak.key };
-  } catch (e) {
-    if (e instanceof RunnerError) throw e;
-    const code = (e as { code?: unknown }).code;
-    throw new RunnerError('ERR_RUNNER_EVIDENCE', `NV index 0x01400001 does not hold a usable HCL report: ${(e as Error).message.slice(0, 300)}`, {
-      cause: e,
-      ...(typeof code === 'string' ? { reason: { code, message: (e as Error).message.slice(0, 300) } } : {}),
-    });
+    const tcgLog = this.#options.tcgLogPath;
+    return collectGuestEvidence(this.#device, request, { ...this.#chain, ...(tcgLog ? { tcgLogPath: tcgLog } : {}) });
   }
 }

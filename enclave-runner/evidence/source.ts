@@ -1,3 +1,4 @@
+import { toPem } from '../../attestation/snp/certificate.js';
 import type { AzureGuestEvidence, EphemeralTeeKey, GuestEvidenceRequest } from './azure-guest.js';
 
 /** Where SEV-SNP evidence comes from, as the start-up sequence sees it. */
@@ -65,4 +66,9 @@ export interface EvidenceSource {
    * encrypted to. The runtime data must name that key, so `request.runtimeDataFor` builds it from the key.
    */
   guestEvidence?(request: GuestEvidenceRequest): Promise<{ evidence: SnpEvidence; key: EphemeralTeeKey; runtimeData: Buffer }>;
+}
+
+/** VCEK (or VLEK), ASK and ARK as one PEM chain, leaf first; empty when the evidence came without certificates. */
+export function certificateChainPem(c: SnpEvidence['certificates']): string {
+  return [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
 }

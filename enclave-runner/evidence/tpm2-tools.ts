@@ -159,11 +159,9 @@ export class Tpm2ToolsDevice implements TpmDevice {
     return this.#inDir(async (dir) => {
       const f = (name: string): string => join(dir, name);
       try {
-        await this.#createEphemeral(dir, selection);
-        await this.#run('tpm2_readpublic', ['-c', f('eph.ctx'), '-o', f('eph.pub')], dir, 'reading the ephemeral key');
-        await this.#flushTransient(dir);
+        const pub = await this.#createEphemeral(dir, selection);
         await this.#run('tpm2_certify', ['-c', f('eph.ctx'), '-C', ak, '-g', 'sha256', '-o', f('certify.bin'), '-s', f('certify.sig'), '-f', 'plain'], dir, `certifying the ephemeral key with the key at ${ak}`);
-        const [pub, certifyInfo, signature] = await Promise.all([readFile(f('eph.pub')), readFile(f('certify.bin')), readFile(f('certify.sig'))]);
+        const [certifyInfo, signature] = await Promise.all([readFile(f('certify.bin')), readFile(f('certify.sig'))]);
         if (certifyInfo.length === 0 || signature.length === 0) throw tpmFailure('tpm2_certify wrote an empty attestation or signature');
         return { public: pub, certifyInfo, signature };
       } finally {
@@ -173,21 +171,20 @@ export class Tpm2ToolsDevice implements TpmDevice {
   }
 
   async ephemeralDecrypt(selection: PcrSelection, ciphertext: Uint8Array, scheme: 'rsaes' | 'oaep'): Promise<{ plaintext: Buffer; public: Buffer }> {
+    checkedSelection(selection);
     if (ciphertext.length === 0 || ciphertext.length > 512) throw new RangeError(`RSA ciphertext of ${ciphertext.length} bytes`);
     return this.#inDir(async (dir) => {
       const f = (name: string): string => join(dir, name);
       let session = false;
       try {
-        await this.#createEphemeral(dir, selection);
-        await this.#run('tpm2_readpublic', ['-c', f('eph.ctx'), '-o', f('eph.pub')], dir, 'reading the ephemeral key');
-        await this.#flushTransient(dir);
+        const pub = await this.#createEphemeral(dir, selection);
         await writeFile(f('in.bin'), ciphertext, { mode: 0o600 });
         await this.#run('tpm2_startauthsession', ['--policy-session', '-S', f('session.ctx')], dir, 'starting a policy session');
         session = true;
         await this.#run('tpm2_policypcr', ['-S', f('session.ctx'), '-l', selectionArg(selection)], dir, 'satisfying the PCR policy');
         // No -o: the plaintext (a transient key) comes back on stdout and never touches a file.
         const { stdout } = await this.#run('tpm2_rsadecrypt', ['-c', f('eph.ctx'), '-p', `session:${f('session.ctx')}`, '-s', scheme, f('in.bin')], dir, `decrypting with the ephemeral key (${scheme})`);
-        return { plaintext: stdout, public: await readFile(f('eph.pub')) };
+        return { plaintext: stdout, public: pub };
       } finally {
         if (session) await this.#run('tpm2_flushcontext', [f('session.ctx')], dir, 'closing the policy session').catch(() => undefined);
         await this.#flushTransient(dir);
@@ -195,8 +192,11 @@ export class Tpm2ToolsDevice implements TpmDevice {
     });
   }
 
-  /** The ephemeral key from its template, under PolicyPCR over the current values of `selection`, saved to eph.ctx. */
-  async #createEphemeral(dir: string, selection: PcrSelection): Promise<void> {
+  /**
+   * The ephemeral key from its template, under PolicyPCR over the current values of `selection`: saved to eph.ctx,
+   * its TPM2B_PUBLIC returned.
+   */
+  async #createEphemeral(dir: string, selection: PcrSelection): Promise<Buffer> {
     const f = (name: string): string => join(dir, name);
     const sel = selectionArg(selection);
     await this.#run('tpm2_pcrread', [sel, '-o', f('pcrs.bin')], dir, 'reading PCRs for the key policy');
@@ -205,6 +205,9 @@ export class Tpm2ToolsDevice implements TpmDevice {
     await this.#run('tpm2_flushcontext', ['-l'], dir, 'flushing loaded sessions').catch(() => undefined);
     await this.#run('tpm2_createprimary', ['-C', 'n', '-G', EPHEMERAL_ALG, '-g', 'sha256', '-a', EPHEMERAL_ATTRIBUTES, '-L', f('policy.dat'), '-c', f('eph.ctx')], dir, 'creating the ephemeral key');
     await this.#flushTransient(dir);
+    await this.#run('tpm2_readpublic', ['-c', f('eph.ctx'), '-o', f('eph.pub')], dir, 'reading the ephemeral key');
+    await this.#flushTransient(dir);
+    return readFile(f('eph.pub'));
   }
 
   /**

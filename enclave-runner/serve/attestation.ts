@@ -1,5 +1,4 @@
-import { toPem } from '../../attestation/snp/certificate.js';
-import type { SnpEvidence } from '../evidence/source.js';
+import { type SnpEvidence, certificateChainPem } from '../evidence/source.js';
 
 /**
  * What `GET /attestation` answers: the evidence this runner attested with and the token it received, so that
@@ -55,8 +54,7 @@ export interface AzureGuestRunnerAttestation {
 }
 
 export function attestationRecord(evidence: SnpEvidence, runtimeData: Buffer, token: string): RunnerAttestation {
-  const c = evidence.certificates;
-  const chain = [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
+  const chain = certificateChainPem(evidence.certificates);
   if (evidence.azureGuest) {
     return { kind: 'azure-guest', attestationInfo: Buffer.from(JSON.stringify(evidence.azureGuest.attestationInfo), 'utf8').toString('base64url'), runtimeData: runtimeData.toString('base64url'), token };
   }

@@ -1,10 +1,9 @@
 import type { Dispatcher } from 'undici';
-import { toPem } from '../../attestation/snp/certificate.js';
 import type { AttestationConfig } from '../config/types.js';
 import { RunnerError } from '../errors.js';
 import { openMaaToken } from '../../keys/wrap/maa-envelope.js';
 import type { AzureGuestEvidence } from '../evidence/azure-guest.js';
-import type { AzureVtpmEvidence, SnpEvidence } from '../evidence/source.js';
+import { type AzureVtpmEvidence, type SnpEvidence, certificateChainPem } from '../evidence/source.js';
 import { call, errorOf } from './http.js';
 
 const b64u = (b: Uint8Array | string): string => Buffer.from(b).toString('base64url');
@@ -45,7 +44,7 @@ export class AttestClient {
   async attest(evidence: SnpEvidence, runtimeData: Buffer): Promise<string> {
     if (evidence.azureGuest) return this.#attestAzureGuest(evidence.azureGuest);
     if (evidence.azure) return this.#attestAzureCvm(evidence, evidence.azure, runtimeData);
-    const chain = pemChain(evidence);
+    const chain = certificateChainPem(evidence.certificates);
     const report = { SnpReport: b64u(evidence.report), ...(chain ? { VcekCertChain: b64u(chain) } : {}) };
     const body = { report: b64u(JSON.stringify(report)), runtimeData: { data: b64u(runtimeData), dataType: 'JSON' } };
     return this.#token('/attest/SevSnpVm?api-version=2022-08-01', body);
@@ -57,7 +56,7 @@ export class AttestClient {
    * MAA has no such route, so only a KRS takes it; its quote binds the KRS's challenge, which AzureGuest cannot.
    */
   async #attestAzureCvm(evidence: SnpEvidence, azure: AzureVtpmEvidence, runtimeData: Buffer): Promise<string> {
-    const chain = pemChain(evidence);
+    const chain = certificateChainPem(evidence.certificates);
     const body = {
       hclReport: b64u(azure.hclReport),
       ...(chain ? { certificates: b64u(chain) } : {}),
@@ -100,10 +99,4 @@ export class AttestClient {
     if (status >= 400 && status < 500) return new RunnerError('ERR_RUNNER_ATTEST_REFUSED', `the attestation service refused ${what}: ${reason.code}${reason.message ? ` (${reason.message})` : ''}`, { reason });
     return new RunnerError('ERR_RUNNER_ATTEST_UNAVAILABLE', `the attestation service answered HTTP ${status} to ${what}${reason.code ? ` (${reason.code})` : ''}`, { reason });
   }
-}
-
-/** VCEK (or VLEK), ASK and ARK as one PEM chain; empty when the evidence came without certificates. */
-function pemChain(evidence: SnpEvidence): string {
-  const c = evidence.certificates;
-  return [c.vcek ?? c.vlek, c.ask, c.ark].filter((d): d is Buffer => d !== undefined).map(toPem).join('');
 }

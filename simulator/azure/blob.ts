@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { type JWTPayload, createRemoteJWKSet, jwtVerify } from 'jose';
+import { serveOnLoopback } from './loopback-server.js';
 
 export interface SimulatedBlobOptions {
   /** Served as the account's containers: `<root>/<container>/<blob name>` (blob names may contain "/"). */
@@ -55,6 +55,8 @@ export async function startSimulatedBlobStorage(options: SimulatedBlobOptions): 
   const requests: BlobRequest[] = [];
   const clock = options.clock ?? (() => new Date());
 
+  // Known once listening; the listing XML names it.
+  let accountUrl = '';
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const u = new URL(req.url ?? '/', 'http://blob');
     const fail = (status: number, code: string, message: string, headers: Record<string, string> = {}) => {
@@ -110,26 +112,9 @@ export async function startSimulatedBlobStorage(options: SimulatedBlobOptions): 
     createReadStream(file).pipe(res);
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const accountUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${account}`;
-  return {
-    accountUrl,
-    requests,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
+  const server = await serveOnLoopback(handle);
+  accountUrl = `${server.url}/${account}`;
+  return { accountUrl, requests, close: server.close };
 }
 
 async function isDir(path: string): Promise<boolean> {

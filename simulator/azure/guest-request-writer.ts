@@ -1,5 +1,6 @@
 import { type KeyObject, createPublicKey, generateKeyPair, sign } from 'node:crypto';
 import { promisify } from 'node:util';
+import { AZURE_GUEST_PCRS } from '../../attestation/azure/guest-tpm.js';
 import { parseHclReport } from '../../attestation/azure/hcl.js';
 import { policyPcrDigest } from '../../attestation/azure/policy-pcr.js';
 import { parseTcgLog, replayTcgLog } from '../../attestation/azure/tcg-log.js';
@@ -10,7 +11,6 @@ import { AK_ATTRIBUTES, EPHEMERAL_KEY_ATTRIBUTES, encodeCertifyAttest, encodeQuo
 import type { SimulatedVtpm } from './vtpm.js';
 
 const generate = promisify(generateKeyPair);
-const GUEST_PCRS = [0, 1, 2, 3, 4, 5, 6, 7];
 const CLOCK = { clock: 1_000_000n, resetCount: 1, restartCount: 0, safe: true };
 const FIRMWARE_VERSION = 0x2020031200120003n;
 
@@ -49,18 +49,18 @@ export async function simulatedGuestRequest(o: SimulatedGuestOptions): Promise<S
   const events = o.bootEvents ?? defaultBootEvents();
   const log = events.length === 0 ? Buffer.alloc(0) : writeTcgLog(events).log;
   const replayed = log.length === 0 ? new Map<number, Buffer>() : replayTcgLog(parseTcgLog(log), 'sha256');
-  const pcrs = new Map(GUEST_PCRS.map((i) => [i, replayed.get(i) ?? Buffer.alloc(32)]));
-  const values = GUEST_PCRS.map((i) => pcrs.get(i)!);
+  const pcrs = new Map(AZURE_GUEST_PCRS.map((i) => [i, replayed.get(i) ?? Buffer.alloc(32)]));
+  const values = AZURE_GUEST_PCRS.map((i) => pcrs.get(i)!);
   const quote = encodeQuoteAttest({
     qualifiedSigner: rsaAkName(ak),
     extraData: Buffer.alloc(0),
     clockInfo: CLOCK,
     firmwareVersion: FIRMWARE_VERSION,
-    selection: [{ hash: 'sha256', pcrs: GUEST_PCRS }],
-    pcrDigest: pcrDigest('sha256', GUEST_PCRS.map((index, i) => ({ hash: 'sha256', index, value: values[i]! }))),
+    selection: [{ hash: 'sha256', pcrs: AZURE_GUEST_PCRS }],
+    pcrDigest: pcrDigest('sha256', AZURE_GUEST_PCRS.map((index, i) => ({ hash: 'sha256', index, value: values[i]! }))),
   });
   const { privateKey } = await generate('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
-  const encKey = { key: createPublicKey(privateKey), attributes: EPHEMERAL_KEY_ATTRIBUTES, authPolicy: policyPcrDigest('sha256', { hash: 'sha256', pcrs: GUEST_PCRS }, values) };
+  const encKey = { key: createPublicKey(privateKey), attributes: EPHEMERAL_KEY_ATTRIBUTES, authPolicy: policyPcrDigest('sha256', { hash: 'sha256', pcrs: AZURE_GUEST_PCRS }, values) };
   const name = tpmName(encodeRsaTpmtPublic(encKey));
   const certify = encodeCertifyAttest({ qualifiedSigner: rsaAkName(ak), extraData: Buffer.alloc(0), clockInfo: CLOCK, firmwareVersion: FIRMWARE_VERSION, name, qualifiedName: name });
   const b64 = (b: Uint8Array | string): string => Buffer.from(b).toString('base64');
@@ -81,8 +81,8 @@ export async function simulatedGuestRequest(o: SimulatedGuestOptions): Promise<S
       EncKeyPub: b64(encodeRsaTpm2bPublic(encKey)),
       EncKeyCertifyInfo: b64(certify),
       EncKeyCertifyInfoSignature: b64(sign('sha256', certify, o.vtpm.akPrivateKey)),
-      PcrSet: GUEST_PCRS,
-      PCRs: GUEST_PCRS.map((i) => ({ Index: i, Digest: b64(pcrs.get(i)!) })),
+      PcrSet: [...AZURE_GUEST_PCRS],
+      PCRs: AZURE_GUEST_PCRS.map((i) => ({ Index: i, Digest: b64(pcrs.get(i)!) })),
     },
     IsolationInfo: {
       Type: 'SevSnp',

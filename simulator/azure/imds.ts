@@ -1,7 +1,7 @@
 import { type KeyObject, createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignJWT, exportJWK } from 'jose';
+import { serveOnLoopback } from './loopback-server.js';
 
 /**
  * A managed identity the simulated IMDS hands tokens out for. Entra ID issues app-only v1 tokens to managed
@@ -140,29 +140,9 @@ export async function startSimulatedImds(options: SimulatedImdsOptions): Promise
     return send(404, { error: 'not_found', error_description: `no such IMDS endpoint: ${u.pathname.slice(0, 100)}` });
   };
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    });
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: state.url,
-    issuer: issuer(),
-    tenantId,
-    jwksUri: jwksUri(),
-    requests,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
-  };
+  const server = await serveOnLoopback(handle);
+  state.url = server.url;
+  return { url: state.url, issuer: issuer(), tenantId, jwksUri: jwksUri(), requests, close: server.close };
 }
 
 /** An app-only v1 access token as Entra ID issues one to a managed identity (claims of a real one, values simulated). */

@@ -1,6 +1,5 @@
-import { AttestationError } from '../../attestation/errors.js';
 import type { ParsedCertificate } from '../../attestation/snp/certificate.js';
-import { type EndorsementFetcher, completeEndorsements } from '../../attestation/snp/endorsements.js';
+import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import type { TrustStore } from '../../attestation/snp/trust.js';
 import { type SnpVerdict, verifySnpReport } from '../../attestation/snp/verify.js';
 import { type AttestRequestBody, type DecodedAttestRequest, type DecodedData, decodeAttestRequest } from './attest-request.js';
@@ -9,6 +8,8 @@ import { KrsError, type KrsErrorDetail } from './errors.js';
 import type { ChallengeService } from './nonce.js';
 import type { SigningKeyStore } from './signing-keys.js';
 import { signAttestationToken } from './token.js';
+import { chainsToUntrustedSimulator } from './simulated-diagnosis.js';
+import { withVcek } from './vcek-completion.js';
 
 export interface AttestServiceDeps {
   /** What evidence must chain to: the pinned AMD roots, plus simulated anchors only when explicitly trusted. */
@@ -38,8 +39,6 @@ interface Freshness {
   readonly nonce: string;
   readonly expires: number;
 }
-
-const KDS_UNAVAILABLE = new Set(['ERR_KDS_OFFLINE', 'ERR_KDS_FETCH', 'ERR_KDS_RATE_LIMITED']);
 
 /**
  * MAA-compatible SEV-SNP attestation, without HTTP:
@@ -89,24 +88,14 @@ export class AttestService {
     return { nonce, expires: this.deps.challenges.verify(nonce) };
   }
 
-  private async complete(request: DecodedAttestRequest): Promise<ParsedCertificate[]> {
-    const hasLeaf = request.certificates.some((c) => c.subjectCN === 'SEV-VCEK' || c.subjectCN === 'SEV-VLEK');
-    if (hasLeaf || !this.deps.endorsements) return request.certificates;
-    try {
-      return (await completeEndorsements(request.report, request.certificates, this.deps.endorsements)).certificates;
-    } catch (e) {
-      if (!(e instanceof AttestationError)) throw e;
-      if (KDS_UNAVAILABLE.has(e.code)) throw new KrsError('ERR_ENDORSEMENT_UNAVAILABLE', undefined, { details: [{ code: e.code, message: e.message }], cause: e });
-      // Anything else (unparseable report, VLEK without certificate) is reported by verification itself.
-      return request.certificates;
-    }
+  private complete(request: DecodedAttestRequest): Promise<ParsedCertificate[]> {
+    return withVcek(() => request.report, request.certificates, this.deps.endorsements);
   }
 
   private rejection(request: DecodedAttestRequest, certificates: ParsedCertificate[], verdict: SnpVerdict, now: Date): KrsError {
     const details: KrsErrorDetail[] = verdict.errors.map((e) => ({ code: e.code, message: e.message }));
     if (verdict.report) details.push(...checkBindings(verdict.report, request.runtime, request.initTime));
-    const anchors = this.deps.simulatedAnchors;
-    if (anchors?.length && verifySnpReport(request.report, { certificates, trust: anchors, now }).ok) {
+    if (chainsToUntrustedSimulator(request.report, certificates, this.deps.simulatedAnchors, now)) {
       return new KrsError('ERR_SIMULATED_NOT_TRUSTED', undefined, { details });
     }
     return new KrsError('ERR_EVIDENCE_REJECTED', undefined, { details });

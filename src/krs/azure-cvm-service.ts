@@ -1,17 +1,13 @@
 import { type HclVerdict, type PcrValues, type TpmQuote, parseHclReport, parsePcrValues, quoteBindingNonce, verifyHclEvidence } from '../../attestation/azure/index.js';
 import { AttestationError } from '../../attestation/errors.js';
 import { type ParsedCertificate, loadCertificates } from '../../attestation/snp/certificate.js';
-import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
-import type { TrustStore } from '../../attestation/snp/trust.js';
-import { verifySnpReport } from '../../attestation/snp/verify.js';
-import type { AttestOutcome } from './attest-service.js';
+import type { AttestOutcome, AttestServiceDeps } from './attest-service.js';
 import { decodeBase64Url } from './base64url.js';
 import type { CvmComplianceStatus } from './config.js';
 import { KrsError, type KrsErrorDetail } from './errors.js';
-import type { ChallengeService } from './nonce.js';
-import type { SigningKeyStore } from './signing-keys.js';
 import { signAttestationToken } from './token.js';
 import { withVcek } from './vcek-completion.js';
+import { chainsToUntrustedSimulator } from './simulated-diagnosis.js';
 
 /** The body of POST /attest/AzureCvm, already checked against its JSON schema (routes/schemas.ts). */
 export interface AzureCvmRequestBody {
@@ -29,18 +25,11 @@ export interface AzureCvmRequestBody {
   readonly runtimeData: { readonly data: string; readonly dataType: 'JSON' };
 }
 
-export interface AzureCvmServiceDeps {
-  readonly trust: TrustStore;
-  /** Untrusted simulated anchors, only to answer ERR_SIMULATED_NOT_TRUSTED. */
-  readonly simulatedAnchors?: TrustStore;
-  readonly endorsements?: EndorsementFetcher;
-  readonly challenges: ChallengeService;
-  readonly signingKeys: SigningKeyStore;
-  readonly issuer: () => string;
-  readonly tokenLifetimeSeconds: number;
+/** The SevSnpVm service's dependencies, without its freshness switch (this route always needs the challenge). */
+export type AzureCvmServiceDeps = Omit<AttestServiceDeps, 'requireFreshness'> & {
+  /** `x-ms-isolation-tee.x-ms-compliance-status` of the tokens (azureCvm.complianceStatus). */
   readonly complianceStatus: CvmComplianceStatus;
-  readonly clock: () => Date;
-}
+};
 
 interface DecodedCvmRequest {
   readonly hcl: Buffer;
@@ -106,8 +95,7 @@ export class AzureCvmService {
   /** The code says the first thing to fix: untrusted simulator, then a quote for another nonce, else the details. */
   private rejection(verdict: HclVerdict, certificates: ParsedCertificate[], now: Date): KrsError {
     const details: KrsErrorDetail[] = verdict.errors.map((e) => ({ code: e.code, message: e.message }));
-    const anchors = this.deps.simulatedAnchors;
-    if (anchors?.length && verdict.hcl && verifySnpReport(verdict.hcl.snpReport, { certificates, trust: anchors, now }).ok) {
+    if (chainsToUntrustedSimulator(verdict.hcl?.snpReport, certificates, this.deps.simulatedAnchors, now)) {
       return new KrsError('ERR_SIMULATED_NOT_TRUSTED', undefined, { details });
     }
     if (details.length > 0 && details.every((d) => d.code === 'ERR_TPM_QUOTE_NONCE')) return new KrsError('ERR_QUOTE_NONCE', undefined, { details });

@@ -2,17 +2,13 @@ import type { X509Certificate } from 'node:crypto';
 import { type AzureGuestRequest, type AzureGuestVerdict, parseAttestationInfo, verifyAzureGuest } from '../../attestation/azure/index.js';
 import { AttestationError } from '../../attestation/errors.js';
 import type { ParsedCertificate } from '../../attestation/snp/certificate.js';
-import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
-import type { TrustStore } from '../../attestation/snp/trust.js';
-import { verifySnpReport } from '../../attestation/snp/verify.js';
 import { sealMaaToken } from '../../keys/wrap/maa-envelope.js';
 import type { AttestOutcome } from './attest-service.js';
-import { parseCertificates } from './azure-cvm-service.js';
-import type { CvmComplianceStatus } from './config.js';
+import { type AzureCvmServiceDeps, parseCertificates } from './azure-cvm-service.js';
 import { KrsError, type KrsErrorDetail } from './errors.js';
-import type { SigningKeyStore } from './signing-keys.js';
 import { signAttestationToken } from './token.js';
 import { withVcek } from './vcek-completion.js';
+import { chainsToUntrustedSimulator } from './simulated-diagnosis.js';
 
 /** The body of POST /attest/AzureGuest, as Microsoft's guest attestation library sends it. */
 export interface AzureGuestRequestBody {
@@ -20,18 +16,10 @@ export interface AzureGuestRequestBody {
   readonly AttestationInfo: string;
 }
 
-export interface AzureGuestServiceDeps {
-  readonly trust: TrustStore;
-  /** Untrusted simulated anchors, only to answer ERR_SIMULATED_NOT_TRUSTED. */
-  readonly simulatedAnchors?: TrustStore;
-  readonly endorsements?: EndorsementFetcher;
+/** AzureCvm's dependencies without the challenges (AzureGuest has none), with the vTPM CAs for the AK certificate. */
+export type AzureGuestServiceDeps = Omit<AzureCvmServiceDeps, 'challenges'> & {
   readonly akCertAnchors?: readonly X509Certificate[];
-  readonly signingKeys: SigningKeyStore;
-  readonly issuer: () => string;
-  readonly tokenLifetimeSeconds: number;
-  readonly complianceStatus: CvmComplianceStatus;
-  readonly clock: () => Date;
-}
+};
 
 /** The token, and the envelope MAA answers instead of it: the token encrypted to the vTPM's ephemeral key. */
 export interface AzureGuestOutcome extends AttestOutcome {
@@ -79,8 +67,7 @@ export class AzureGuestService {
   /** The code says the first thing to fix: an untrusted simulator, else every failed check. */
   private rejection(verdict: AzureGuestVerdict, request: DecodedGuestRequest, certificates: ParsedCertificate[], now: Date): KrsError {
     const details: KrsErrorDetail[] = verdict.errors.map((e) => ({ code: e.code, message: e.message }));
-    const anchors = this.deps.simulatedAnchors;
-    if (anchors?.length && verifySnpReport(request.isolation.snpReport, { certificates, trust: anchors, now }).ok) {
+    if (chainsToUntrustedSimulator(request.isolation.snpReport, certificates, this.deps.simulatedAnchors, now)) {
       return new KrsError('ERR_SIMULATED_NOT_TRUSTED', undefined, { details });
     }
     return new KrsError('ERR_AZURE_GUEST_REJECTED', undefined, { details });

@@ -1,7 +1,8 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { KdsClient } from '../../attestation/kds/client.js';
+import { loadPemBundle } from '../../attestation/snp/certificate.js';
 import type { EndorsementFetcher } from '../../attestation/snp/endorsements.js';
 import { type TrustStore, amdTrustStore, trustAnchorsFromPem } from '../../attestation/snp/trust.js';
 import type { KrsAppDeps } from './app.js';
@@ -70,12 +71,10 @@ async function simulatedAnchors(config: KrsConfig, pems: readonly string[]): Pro
 /** The vTPM CA certificates of azureCvm.akCertAnchorsFile: at least one, each a parseable certificate. */
 async function readAkAnchors(path: string): Promise<X509Certificate[]> {
   const pem = await readText(path, 'ERR_CONFIG', 'AK certificate anchors');
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new KrsStartupError('ERR_CONFIG', `azureCvm.akCertAnchorsFile "${path}" holds no PEM certificate`);
   try {
-    return blocks.map((b) => new X509Certificate(b));
+    return loadPemBundle(pem).map((c) => c.x509);
   } catch (cause) {
-    throw new KrsStartupError('ERR_CONFIG', `azureCvm.akCertAnchorsFile "${path}" holds a certificate that cannot be parsed`, { cause });
+    throw new KrsStartupError('ERR_CONFIG', `azureCvm.akCertAnchorsFile "${path}": ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -17,6 +17,7 @@ import { defaultBootEvents, writeTcgLog } from '../../simulator/azure/tcg-log-wr
 import { SimulatedFirmware, simulatedRootsPem } from '../../simulator/index.js';
 import { cli } from '../helpers/cli.js';
 import { type AzureStack, startAzureStack } from '../enclave-runner/azure/stack.js';
+import { failedStart } from '../enclave-runner/runner-failure.js';
 import { roots } from '../enclave-runner/stack.js';
 
 /**
@@ -84,14 +85,7 @@ afterAll(async () => {
 });
 
 async function failing(overrides: Record<string, unknown>): Promise<{ err: RunnerError; runner: RunningRunner }> {
-  const runner = await launchRunner(await azure.config(guestConfig(overrides)));
-  const err = (await runner.ready.then(
-    () => null,
-    (e: unknown) => e,
-  )) as RunnerError | null;
-  await runner.stop();
-  expect(err).not.toBeNull();
-  return { err: err!, runner };
+  return failedStart(await azure.config(guestConfig(overrides)));
 }
 
 type Info = Record<string, unknown> & { TpmInfo: Record<string, unknown>; TcgLogs: string };

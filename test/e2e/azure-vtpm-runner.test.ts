@@ -10,6 +10,7 @@ import { type RunningRunner, launchRunner } from '../../enclave-runner/runner.js
 import { SWTPM_INSTALL_HINT, type SimulatedImds, missingSwtpmTools, startSimulatedImds, thimFor } from '../../simulator/azure/index.js';
 import { SimulatedFirmware } from '../../simulator/index.js';
 import { type AzureStack, startAzureStack } from '../enclave-runner/azure/stack.js';
+import { failedStart } from '../enclave-runner/runner-failure.js';
 import { roots } from '../enclave-runner/stack.js';
 
 /**
@@ -31,15 +32,8 @@ afterAll(async () => {
 });
 
 /** A runner that must fail; its error and status. */
-async function failing(overrides: Record<string, unknown>): Promise<{ err: RunnerError; runner: RunningRunner }> {
-  const runner = await launchRunner(await stack.config(overrides));
-  const err = (await runner.ready.then(
-    () => null,
-    (e: unknown) => e,
-  )) as RunnerError | null;
-  await runner.stop();
-  expect(err).not.toBeNull();
-  return { err: err!, runner };
+function failing(overrides: Record<string, unknown>): Promise<{ err: RunnerError; runner: RunningRunner }> {
+  return stack.config(overrides).then(failedStart);
 }
 
 /** A loopback proxy in front of the KRS that rewrites the JSON body of POST /attest/AzureCvm. */
@@ -201,14 +195,9 @@ describe.skipIf(missing.length > 0)(`the runner on a simulated Azure CVM with Ke
   });
 
   it('an identity without the release role gets no key (ERR_RUNNER_RELEASE_AUTH)', async () => {
-    const runner = await launchRunner(await azure.config(keyVault(OTHER_ID)));
-    const err = (await runner.ready.then(
-      () => null,
-      (e: unknown) => e,
-    )) as RunnerError | null;
-    await runner.stop();
-    expect(err?.code).toBe('ERR_RUNNER_RELEASE_AUTH');
-    expect(err?.step).toBe('release');
+    const { err } = await failedStart(await azure.config(keyVault(OTHER_ID)));
+    expect(err.code).toBe('ERR_RUNNER_RELEASE_AUTH');
+    expect(err.step).toBe('release');
     expect(imds.requests.some((r) => r.status === 200 && r.clientId === OTHER_ID)).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import { rsaOaepWrapper } from '../../keys/sealing/data-keys.js';
 import { sealModel } from '../../keys/sealing/seal-model.js';
 import { SimulatedFirmware, TsmResponder, createSimulatedRoots } from '../../simulator/index.js';
 import { type Stack, startStack } from './stack.js';
+import { runnerFailure } from './runner-failure.js';
 
 let stack: Stack;
 const runners: RunningRunner[] = [];
@@ -29,12 +30,7 @@ async function launch(overrides: Record<string, unknown> = {}, options: Paramete
 /** Launches a runner that must fail; returns its error and /status. */
 async function failing(overrides: Record<string, unknown> = {}, options: Parameters<typeof launchRunner>[1] = {}): Promise<{ err: RunnerError; runner: RunningRunner }> {
   const runner = await launch(overrides, options);
-  const err = (await runner.ready.then(
-    () => null,
-    (e: unknown) => e,
-  )) as RunnerError;
-  expect(err, 'start-up should have failed').not.toBeNull();
-  return { err, runner };
+  return { err: await runnerFailure(runner.ready), runner };
 }
 
 /** A copy of the sealed model with one byte of the ngram.json container flipped. */

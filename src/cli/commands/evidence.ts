@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -9,7 +9,7 @@ import { verifyAzureGuest } from '../../../attestation/azure/verify-guest.js';
 import { type QuoteEvidence, verifyHclEvidence } from '../../../attestation/azure/verify-hcl.js';
 import { AttestationError } from '../../../attestation/errors.js';
 import { KdsClient } from '../../../attestation/kds/client.js';
-import { type ParsedCertificate, loadCertificates } from '../../../attestation/snp/certificate.js';
+import { type ParsedCertificate, loadCertificates, loadPemBundle } from '../../../attestation/snp/certificate.js';
 import { completeEndorsements } from '../../../attestation/snp/endorsements.js';
 import { type VerifyOptions, verifySnpReport } from '../../../attestation/snp/verify.js';
 import { buildTrust, parseNow, parseProductFlag, readInput } from '../inputs.js';
@@ -157,13 +157,11 @@ async function verifyGuestCommand(request: AzureGuestRequest, flags: VerifyFlags
 }
 
 async function readAnchors(io: CliIo, file: string): Promise<X509Certificate[]> {
-  const pem = (await readInput(io, file, 'AK certificate anchors')).toString('utf8');
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   try {
-    if (blocks.length === 0) throw new Error('no PEM certificate');
-    return blocks.map((b) => new X509Certificate(b));
-  } catch {
-    throw new UsageError('ERR_USAGE', `--ak-cert-anchors "${file}" is not a PEM file of certificates`);
+    return loadPemBundle((await readInput(io, file, 'AK certificate anchors')).toString('utf8')).map((c) => c.x509);
+  } catch (e) {
+    if (!(e instanceof AttestationError)) throw e;
+    throw new UsageError('ERR_USAGE', `--ak-cert-anchors "${file}" is not a PEM file of certificates: ${e.message}`);
   }
 }
 

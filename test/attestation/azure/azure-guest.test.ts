@@ -21,6 +21,8 @@ import {
   writeTcgLog,
 } from '../../../simulator/azure/index.js';
 import { SimulatedFirmware, createSimulatedRoots, simulatedRootsPem } from '../../../simulator/index.js';
+import { resolve } from 'node:path';
+import { SHARED_DIR } from '../../helpers/shared.js';
 
 /**
  * MAA AzureGuest evidence (verifyAzureGuest) from the in-process simulated vTPM: the baseline verifies in
@@ -42,6 +44,7 @@ beforeAll(async () => {
   info = (await simulatedGuestRequest({ vtpm, akCa: ca, vcekChainPem: chainPem, clientPayload: { nonce: '1234' } })).attestationInfo;
 });
 
+const SAMPLE_CLAIMS = resolve(SHARED_DIR, 'vectors/azure/azureguest/sample_token_claims.json');
 type Info = Record<string, unknown> & { TpmInfo: Record<string, unknown> };
 const clone = (): Info => structuredClone(info) as Info;
 const opts = (o: Partial<AzureGuestVerifyOptions> = {}): AzureGuestVerifyOptions => ({ certificates: loadCertificates(Buffer.from(chainPem)), trust, akCertAnchors: [ca.certificate], ...o });
@@ -90,13 +93,8 @@ describe('MAA AzureGuest evidence from the simulated vTPM', () => {
     expect(c['x-ms-runtime'].keys).toEqual([{ kid: 'TpmEphemeralEncryptionKey', key_ops: ['encrypt'], kty: 'RSA', n: jwk.n, e: jwk.e }]);
   });
 
-  it('has the claim names of the real MAA sample token (shared vector) that it can back', () => {
-    const file = '../shared/vectors/azure/azureguest/sample_token_claims.json';
-    if (!existsSync(file)) {
-      console.warn(`SKIPPED claim-name comparison: ${file} is absent`);
-      return;
-    }
-    const sample = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  it.skipIf(!existsSync(SAMPLE_CLAIMS))(`has the claim names of the real MAA sample token (shared vector) that it can back${existsSync(SAMPLE_CLAIMS) ? '' : ` (SKIPPED: ${SAMPLE_CLAIMS} is absent)`}`, () => {
+    const sample = JSON.parse(readFileSync(SAMPLE_CLAIMS, 'utf8')) as Record<string, unknown>;
     const c = verify(info).claims! as unknown as Record<string, unknown>;
     for (const name of ['x-ms-attestation-type', 'x-ms-azurevm-attestation-protocol-ver', 'x-ms-azurevm-attested-pcrs', 'x-ms-azurevm-ostype', 'x-ms-azurevm-osdistro', 'x-ms-azurevm-vmid', 'secureboot', 'x-ms-isolation-tee', 'x-ms-runtime']) {
       expect(name in sample, name).toBe(true);

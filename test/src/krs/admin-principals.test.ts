@@ -1,11 +1,8 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { KeyClient } from '@azure/keyvault-keys';
-import { SignJWT, exportJWK } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openReleaseResponse } from '../../../keys/release/index.js';
@@ -14,6 +11,7 @@ import { simulatedRootsPem } from '../../../simulator/index.js';
 import { resolveKrsConfig } from '../../../src/krs/config.js';
 import { type KrsServer, startKrsServer } from '../../../src/krs/server.js';
 import { removeTempDirs, simRoots, tempDir } from './fixtures.js';
+import { type FakeIssuer, fakeIssuer } from './fake-issuer.js';
 import { TestCredential, teeKey } from './key-fixtures.js';
 
 /**
@@ -31,28 +29,8 @@ const tee = teeKey();
 
 let imds: SimulatedImds;
 let krs: KrsServer;
-let maa: { url: string; sign(claims: Record<string, unknown>): Promise<string>; close(): Promise<void> };
-
-/** An attestation issuer on loopback (OpenID metadata + JWKS) whose tokens are release targets. */
-async function attestationIssuer(): Promise<typeof maa> {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'att-1', alg: 'RS256', use: 'sig' };
-  let url = '';
-  const server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/openid-configuration') return res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/keys` }));
-    if (req.url === '/keys') return res.end(JSON.stringify({ keys: [jwk] }));
-    res.statusCode = 404;
-    res.end('{}');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' }).setIssuer(url).setIssuedAt().setExpirationTime('5m').sign(privateKey),
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
-  };
-}
+/** The authority of release targets: an OpenID issuer on loopback whose tokens the KRS is told to trust. */
+let maa: FakeIssuer;
 
 const target = () => maa.sign({ 'x-ms-attestation-type': 'sevsnpvm', 'x-ms-runtime': { keys: [tee.publicJwk] } });
 const client = (clientId: string) => new KeyClient(krs.url, new ManagedIdentityCredential({ clientId }), { allowInsecureConnection: true, disableChallengeResourceVerification: true, retryOptions: { maxRetries: 0 } });
@@ -60,7 +38,7 @@ const client = (clientId: string) => new KeyClient(krs.url, new ManagedIdentityC
 beforeAll(async () => {
   imds = await startSimulatedImds({ identities: [RUNNER, OTHER] });
   process.env.AZURE_POD_IDENTITY_AUTHORITY_HOST = imds.url;
-  maa = await attestationIssuer();
+  maa = await fakeIssuer();
   const dir = tempDir('principals');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'admin.token'), STATIC, { mode: 0o600 });
